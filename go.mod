@@ -1,0 +1,3 @@
+module github.com/turbowapi/turbowapi
+
+go 1.26
