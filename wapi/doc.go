@@ -1,0 +1,2 @@
+// Package wapi is a client for the Infoblox NIOS REST API (WAPI).
+package wapi
