@@ -414,6 +414,3 @@ func TestSentNoReply(t *testing.T) {
 		}
 	})
 }
-
-
-
