@@ -167,7 +167,7 @@ func (g *Grid) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if g.Hook != nil && g.Hook(w, r) {
 		return
 	}
-	rest, ok := strings.CutPrefix(r.URL.Path, "/wapi/v")
+	rest, ok := strings.CutPrefix(r.URL.EscapedPath(), "/wapi/v")
 	if !ok {
 		http.NotFound(w, r)
 		return
