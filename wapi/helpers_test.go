@@ -3,6 +3,7 @@ package wapi_test
 import (
 	"context"
 	"crypto/x509"
+	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -89,3 +90,5 @@ func itoa(i int) string {
 	}
 	return string(b[n:])
 }
+
+func base64Std(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
