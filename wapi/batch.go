@@ -246,8 +246,8 @@ func splitBatchReply(raw json.RawMessage, kept []int) ([]BatchResult, error) {
 		}
 		return nil, errors.New("batch reply is not a list")
 	}
-	var items []json.RawMessage
-	if err := json.Unmarshal(raw, &items); err != nil {
+	items, err := splitJSONArray(raw)
+	if err != nil {
 		return nil, err
 	}
 	if len(items) != len(kept) {
@@ -265,4 +265,52 @@ func splitBatchReply(raw json.RawMessage, kept []int) ([]BatchResult, error) {
 func batchErrorIndex(e *Error, n int) int {
 	_, _ = e, n
 	return -1
+}
+
+// splitJSONArray returns the elements of a JSON array as sub-slices of raw (no copies). raw
+// must be valid JSON (the reply was validated when it was read).
+func splitJSONArray(raw []byte) ([]json.RawMessage, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) < 2 || raw[0] != '[' {
+		return nil, errors.New("not a JSON array")
+	}
+	var out []json.RawMessage
+	depth, start, inString, escaped := 0, -1, false, false
+	for i := 1; i < len(raw)-1; i++ {
+		c := raw[i]
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case '"':
+			inString = true
+		case '[', '{':
+			depth++
+		case ']', '}':
+			depth--
+		case ',':
+			if depth == 0 {
+				out = append(out, bytes.TrimSpace(raw[start:i]))
+				start = -1
+				continue
+			}
+		}
+		if start < 0 {
+			start = i
+		}
+	}
+	if start >= 0 {
+		out = append(out, bytes.TrimSpace(raw[start:len(raw)-1]))
+	}
+	return out, nil
 }

@@ -25,6 +25,7 @@ const maxRedirects = 3
 // with [New] and release it with [Client.Close].
 type Client struct {
 	hc        *http.Client
+	rt        http.RoundTripper // used directly (no redirects, no jar) unless WithHTTPClient
 	transport *http.Transport // owned by the client; nil with WithHTTPClient / WithTransport
 	creds     *credentials    // nil without WithCredentials
 	sess      *session
@@ -119,9 +120,11 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		c.hc = &hc
 	case o.transport != nil:
 		c.hc = &http.Client{Transport: o.transport}
+		c.rt = o.transport
 	default:
 		c.transport = o.newTransport()
 		c.hc = &http.Client{Transport: c.transport}
+		c.rt = c.transport
 	}
 	c.hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	c.ep.Store(newEndpoint(base, o.version))
@@ -421,7 +424,12 @@ func (c *Client) send(ctx context.Context, u string, cl *call, st authState) (*r
 	if st.authz != nil {
 		h["Authorization"] = st.authz
 	}
-	resp, err := c.hc.Do(req)
+	var resp *http.Response
+	if c.rt != nil {
+		resp, err = c.rt.RoundTrip(req)
+	} else {
+		resp, err = c.hc.Do(req)
+	}
 	if err != nil {
 		return nil, c.transportError(ctx, cl, ss.wrote.Load(), err)
 	}
@@ -430,7 +438,7 @@ func (c *Client) send(ctx context.Context, u string, cl *call, st authState) (*r
 		limit = MaxErrorBodyBytes
 	}
 	buf := getBuffer()
-	n, rerr := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
+	n, rerr := readLimited(buf, resp.Body, limit+1)
 	_ = resp.Body.Close()
 	rep := &reply{status: resp.StatusCode, header: resp.Header, buf: buf}
 	switch {
@@ -511,6 +519,28 @@ func (c *Client) setVersion(v string) {
 	if cur.version == "" {
 		c.ep.Store(newEndpoint(cur.base, v))
 	}
+}
+
+// readLimited reads r into buf until EOF or until limit bytes were read.
+func readLimited(buf *bytes.Buffer, r io.Reader, limit int64) (int64, error) {
+	var n int64
+	for n < limit {
+		if buf.Available() < 512 {
+			buf.Grow(4096)
+		}
+		free := buf.AvailableBuffer()
+		free = free[:min(int64(cap(free)), limit-n)]
+		m, err := r.Read(free)
+		buf.Write(free[:m])
+		n += int64(m)
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}

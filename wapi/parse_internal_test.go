@@ -346,3 +346,24 @@ func TestOpValid(t *testing.T) {
 		}
 	}
 }
+
+func FuzzSplitJSONArray(f *testing.F) {
+	f.Add(`["a","b,c",{"x":[1,2]},null,"\"]"]`)
+	f.Add(`[]`)
+	f.Add(` [ 1 , [2,3] ] `)
+	f.Fuzz(func(t *testing.T, s string) {
+		var want []json.RawMessage
+		if json.Unmarshal([]byte(s), &want) != nil || !json.Valid([]byte(s)) || want == nil {
+			return // not an array (null unmarshals into a nil slice)
+		}
+		got, err := splitJSONArray([]byte(s))
+		if err != nil || len(got) != len(want) {
+			t.Fatalf("%q: got %d elements (%v), want %d", s, len(got), err, len(want))
+		}
+		for i := range got {
+			if !bytes.Equal(got[i], bytes.TrimSpace(want[i])) {
+				t.Fatalf("%q: element %d = %q, want %q", s, i, got[i], want[i])
+			}
+		}
+	})
+}
