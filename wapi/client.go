@@ -26,8 +26,8 @@ const maxRedirects = 3
 type Client struct {
 	hc        *http.Client
 	rt        http.RoundTripper // used directly (no redirects, no jar) unless WithHTTPClient
-	transport *http.Transport // owned by the client; nil with WithHTTPClient / WithTransport
-	creds     *credentials    // nil without WithCredentials
+	transport *http.Transport   // owned by the client; nil with WithHTTPClient / WithTransport
+	creds     *credentials      // nil without WithCredentials
 	sess      *session
 	log       *slog.Logger
 	now       func() time.Time
