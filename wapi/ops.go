@@ -176,12 +176,9 @@ func (c *Client) Create(ctx context.Context, objtype string, data any) (string, 
 	if err := checkType(objtype); err != nil {
 		return "", err
 	}
-	body, err := encodeBody(data)
+	body, err := encodeWriteBody(data)
 	if err != nil {
 		return "", err
-	}
-	if body == nil {
-		body = emptyObject
 	}
 	var ref string
 	err = c.exec(ctx, &call{method: http.MethodPost, object: objtype, body: body}, &ref)
@@ -189,6 +186,15 @@ func (c *Client) Create(ctx context.Context, objtype string, data any) (string, 
 }
 
 var emptyObject = []byte("{}")
+
+// encodeWriteBody encodes the body of a create or update; nil is sent as {}.
+func encodeWriteBody(data any) ([]byte, error) {
+	body, err := encodeBody(data)
+	if body == nil && err == nil {
+		body = emptyObject
+	}
+	return body, err
+}
 
 // CreateReturning creates an object and returns it with the fields q asks for
 // (ReturnFields or ReturnFieldsPlus; nil: the basic fields): POST
@@ -200,12 +206,9 @@ func (c *Client) CreateReturning(ctx context.Context, objtype string, data any, 
 	if err := q.Err(); err != nil {
 		return nil, err
 	}
-	body, err := encodeBody(data)
+	body, err := encodeWriteBody(data)
 	if err != nil {
 		return nil, err
-	}
-	if body == nil {
-		body = emptyObject
 	}
 	query := q.Encode()
 	if !strings.Contains(query, "_return_fields") {
@@ -256,12 +259,9 @@ func (c *Client) Update(ctx context.Context, ref string, data any) (string, erro
 	if err := checkRef(ref); err != nil {
 		return "", err
 	}
-	body, err := encodeBody(data)
+	body, err := encodeWriteBody(data)
 	if err != nil {
 		return "", err
-	}
-	if body == nil {
-		body = emptyObject
 	}
 	var out string
 	err = c.exec(ctx, &call{method: http.MethodPut, object: ref, body: body}, &out)
