@@ -264,8 +264,8 @@ func WithClock(now func() time.Time) Option {
 // [*DecodeError]. Default: [DefaultMaxResponseBytes].
 func WithMaxResponseBytes(n int64) Option {
 	return func(o *options) error {
-		if n < 1 {
-			return invalidf("WithMaxResponseBytes: %d < 1", n)
+		if n < 1 || n > 1<<40 {
+			return invalidf("WithMaxResponseBytes: %d out of range [1, 2^40]", n)
 		}
 		o.maxRespBytes = n
 		return nil

@@ -78,6 +78,10 @@ func (s *session) acquire(ctx context.Context, c *Client, staleGen uint64, stale
 			s.mu.Unlock()
 			return st, nil
 		}
+		if c.closed.Load() {
+			s.mu.Unlock()
+			return authState{}, ErrClosed
+		}
 		l := &loginCall{done: make(chan struct{})}
 		s.login = l
 		s.ready = false
@@ -91,6 +95,13 @@ func (s *session) acquire(ctx context.Context, c *Client, staleGen uint64, stale
 }
 
 func (s *session) runLogin(ctx context.Context, c *Client, l *loginCall) {
+	if c.timeout == 0 {
+		// The login is detached from its callers: bound it even without a per-request
+		// timeout.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
+		defer cancel()
+	}
 	res, err := c.login(ctx)
 	s.mu.Lock()
 	if err == nil {

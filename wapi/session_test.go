@@ -393,3 +393,39 @@ func TestSecretsRedacted(t *testing.T) {
 		t.Fatalf("expected session events in the log:\n%s", logs.String())
 	}
 }
+
+// TestCloseDuringRequest: a request that comes back 401 after Close does not log in again.
+func TestCloseDuringRequest(t *testing.T) {
+	t.Parallel()
+	g, srv, pool := startGrid(t)
+	arrived, closed := make(chan struct{}), make(chan struct{})
+	g.Hook = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/network") {
+			close(arrived)
+			<-closed // the grid authenticates after the logout: 401
+		}
+		return false
+	}
+	c := newClient(t, srv.URL, pool)
+	ctx := testCtx(t)
+	if err := c.Login(ctx); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Create(ctx, "network", wapi.Object{"network": "10.0.0.0/24"})
+		done <- err
+	}()
+	<-arrived
+	if err := c.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	close(closed)
+	err := <-done
+	if !errors.Is(err, wapi.ErrClosed) || wapi.MaybeApplied(err) {
+		t.Fatalf("%v", err)
+	}
+	if st := g.Stats(); st.Logins != 1 || st.Logouts != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}
