@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,6 +28,24 @@ type session struct {
 	authz   []string  // Authorization header sent on every request (no-cookie fallback)
 	expires time.Time // zero: unknown, rely on 401
 	login   *loginCall
+
+	// cur is a lock-free copy of the usable session (nil when there is none), so that the
+	// common case, a valid session, takes no lock.
+	cur atomic.Pointer[snapshot]
+}
+
+type snapshot struct {
+	authState
+	expires time.Time
+}
+
+// publish refreshes cur; s.mu must be held.
+func (s *session) publish() {
+	if !s.ready || s.login != nil {
+		s.cur.Store(nil)
+		return
+	}
+	s.cur.Store(&snapshot{authState: authState{gen: s.gen, cookie: s.cookie, authz: s.authz}, expires: s.expires})
 }
 
 // String redacts: the session holds the cookie.
@@ -51,6 +70,10 @@ type authState struct {
 // stale is true, the caller's request (sent with generation staleGen) was rejected with 401:
 // a new login is started unless one already replaced that generation.
 func (s *session) acquire(ctx context.Context, c *Client, staleGen uint64, stale bool) (authState, error) {
+	if p := s.cur.Load(); p != nil && !(stale && p.gen == staleGen) &&
+		(p.expires.IsZero() || c.now().Before(p.expires)) {
+		return p.authState, nil
+	}
 	s.mu.Lock()
 	waited := false
 	for {
@@ -85,6 +108,7 @@ func (s *session) acquire(ctx context.Context, c *Client, staleGen uint64, stale
 		l := &loginCall{done: make(chan struct{})}
 		s.login = l
 		s.ready = false
+		s.publish()
 		s.mu.Unlock()
 		// The login runs on its own, detached from the caller's context, so a caller that
 		// gives up does not fail the others waiting for the same login. It is bounded by
@@ -114,6 +138,7 @@ func (s *session) runLogin(ctx context.Context, c *Client, l *loginCall) {
 		l.err = &LoginError{Err: err}
 	}
 	s.login = nil
+	s.publish()
 	gen := s.gen
 	s.mu.Unlock()
 	close(l.done)
@@ -143,6 +168,7 @@ func (s *session) noteCookie(c *Client, h http.Header, gen uint64) {
 	s.gen++
 	s.cookie = []string{hdr}
 	s.expires = sessionExpiry(v, c.now(), h.Get("Date"))
+	s.publish()
 }
 
 // invalidate forgets the session (after a move to the Grid Master).
@@ -152,6 +178,7 @@ func (s *session) invalidate() {
 	if s.login == nil {
 		s.ready = false
 		s.cookie, s.authz = nil, nil
+		s.publish()
 	}
 }
 
@@ -176,6 +203,7 @@ func (s *session) closeSession(ctx context.Context) (authState, bool, error) {
 	st := authState{gen: s.gen, cookie: s.cookie, authz: s.authz}
 	s.ready = false
 	s.cookie, s.authz = nil, nil
+	s.publish()
 	return st, true, nil
 }
 
