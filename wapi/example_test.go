@@ -107,7 +107,7 @@ func ExampleClient_SearchAll() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(len(one), one[0].String("comment"))
+	fmt.Println(len(one), one[0].StringField("comment"))
 
 	n := 0
 	for obj, err := range c.SearchAll(ctx, "network", wapi.NewQuery().Eq("comment", "paged"), 10) {
@@ -115,7 +115,7 @@ func ExampleClient_SearchAll() {
 			log.Fatal(err)
 		}
 		if n == 0 {
-			fmt.Println("first:", obj.String("network"))
+			fmt.Println("first:", obj.StringField("network"))
 		}
 		n++
 	}

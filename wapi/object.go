@@ -17,8 +17,8 @@ func (o Object) Ref() string {
 	return s
 }
 
-// String returns the string field name, or "" if it is absent or not a string.
-func (o Object) String(name string) string {
+// StringField returns the string field name, or "" if it is absent or not a string.
+func (o Object) StringField(name string) string {
 	s, _ := o[name].(string)
 	return s
 }

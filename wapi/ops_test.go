@@ -31,7 +31,7 @@ func TestCRUD(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if obj.Ref() != ref || obj.String("network") != "10.1.0.0/24" || obj.String("comment") != "lab" || obj.Type() != "network" {
+	if obj.Ref() != ref || obj.StringField("network") != "10.1.0.0/24" || obj.StringField("comment") != "lab" || obj.Type() != "network" {
 		t.Fatalf("object %v", obj)
 	}
 	var n wapi.Network
@@ -79,11 +79,11 @@ func TestCreateReturning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if obj.Ref() == "" || obj.String("comment") != "x" {
+	if obj.Ref() == "" || obj.StringField("comment") != "x" {
 		t.Fatalf("%v", obj)
 	}
 	obj, err = c.CreateReturning(ctx, "network", wapi.Object{"network": "10.3.0.0/24"}, nil)
-	if err != nil || obj.String("network") != "10.3.0.0/24" {
+	if err != nil || obj.StringField("network") != "10.3.0.0/24" {
 		t.Fatalf("%v %v", obj, err)
 	}
 }
@@ -117,7 +117,7 @@ func TestSearchPaging(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got = append(got, obj.String("network"))
+		got = append(got, obj.StringField("network"))
 	}
 	if len(got) != n || got[0] != networkCIDR(0) || got[n-1] != networkCIDR(n-1) {
 		t.Fatalf("got %d objects: %v", len(got), got)
