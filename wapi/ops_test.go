@@ -237,6 +237,10 @@ func TestFunctionsAndSchema(t *testing.T) {
 	if err != nil || s.RequestedVersion != "2.12.3" || !slices.Contains(s.SupportedObjects, "network") {
 		t.Fatalf("%+v %v", s, err)
 	}
+	os, err := c.ObjectSchema(ctx, "network")
+	if err != nil || os.StringField("type") != "network" {
+		t.Fatalf("ObjectSchema: %v %v", os, err)
+	}
 	var out []wapi.Object
 	if err := c.Do(ctx, http.MethodGet, "network", wapi.NewQuery().Eq("network", "10.0.0.0/24"), nil, &out); err != nil || len(out) != 1 {
 		t.Fatalf("Do: %v %v", out, err)

@@ -3,6 +3,7 @@ package wapi
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"reflect"
@@ -366,4 +367,34 @@ func FuzzSplitJSONArray(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestSecretPrinting(t *testing.T) {
+	t.Parallel()
+	const pw = "hunter2-secret"
+	sec := secret(pw)
+	creds := &credentials{user: "admin", password: sec}
+	o := defaultOptions()
+	o.password = sec
+	sess := &session{cookie: []string{"ibapauth=" + pw}}
+	var b bytes.Buffer
+	for _, v := range []any{sec, creds, &o, sess, []any{sec}, map[string]any{"p": sec}} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
+			b.WriteString(fmt.Sprintf(verb, v))
+		}
+	}
+	j, _ := json.Marshal(map[string]any{"p": sec})
+	b.Write(j)
+	txt, _ := sec.MarshalText()
+	b.Write(txt)
+	b.WriteString(sec.LogValue().String())
+	if strings.Contains(b.String(), pw) {
+		t.Fatalf("secret printed: %s", b.String())
+	}
+	if !strings.Contains(b.String(), redacted) {
+		t.Fatal("no redaction marker")
+	}
+	if sec.basicAuth("admin") != "Basic YWRtaW46aHVudGVyMi1zZWNyZXQ=" {
+		t.Fatal(sec.basicAuth("admin"))
+	}
 }

@@ -429,3 +429,24 @@ func TestCloseDuringRequest(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 }
+
+// TestSessionRefreshedCookie: a grid that refreshes the cookie on every reply moves the
+// expiry forward; the client picks the new cookie up and never needs to log in again.
+func TestSessionRefreshedCookie(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	g, srv, pool := startGrid(t)
+	g.Now = clock.Now
+	g.RefreshCookie = true
+	c := newClient(t, srv.URL, pool, wapi.WithClock(clock.Now))
+	ctx := testCtx(t)
+	for i := range 6 {
+		if _, err := c.Create(ctx, "network", wapi.Object{"network": networkCIDR(i)}); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(400 * time.Second) // beyond one timeout in total, never 600 s idle
+	}
+	if st := g.Stats(); st.Logins != 1 || st.Rejected != 0 {
+		t.Fatalf("stats %+v: want one login", st)
+	}
+}

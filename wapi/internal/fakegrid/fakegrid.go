@@ -39,6 +39,7 @@ type Grid struct {
 	Timeout        int64            // session timeout in seconds (cookie "timeout=")
 	Now            func() time.Time // clock for sessions; default time.Now
 	NoCookie       bool             // never set a session cookie
+	RefreshCookie  bool             // answer cookie requests with a fresh cookie (new ctime)
 	// Hook, when set, sees every request first; returning true means it answered.
 	Hook func(w http.ResponseWriter, r *http.Request) bool
 
@@ -198,6 +199,8 @@ func (g *Grid) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		out = map[string]any{}
 	case rest == "request" && r.Method == http.MethodPost:
 		out, aerr = g.batch(r)
+	case q.Has("_schema"):
+		out = map[string]any{"type": rest, "version": ver, "fields": []map[string]any{{"name": "network", "type": []string{"string"}}}}
 	case strings.Contains(rest, "/"):
 		out, aerr = g.onRef(r.Method, rest, q, r)
 	case r.Method == http.MethodGet:
@@ -242,6 +245,14 @@ func (g *Grid) authenticate(w http.ResponseWriter, r *http.Request) bool {
 		g.mu.Unlock()
 		if ok {
 			g.cookie.Add(1)
+			if g.RefreshCookie {
+				now := g.now().Unix()
+				g.mu.Lock()
+				g.sessions[tok] = now
+				g.mu.Unlock()
+				w.Header().Add("Set-Cookie", fmt.Sprintf(`ibapauth="ip=127.0.0.1,client=API,ctime=%d,timeout=%d,mtime=%d,user=%s,%s"; httponly; Path=/`,
+					now, g.Timeout, now, g.User, tok))
+			}
 			return true
 		}
 	}
