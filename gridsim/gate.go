@@ -1,0 +1,61 @@
+package gridsim
+
+import (
+	"context"
+	"time"
+)
+
+// The request path has one place where service costs and faults hook in: every WAPI request,
+// once authenticated and parsed and before it touches the store, passes through
+// gate.admit; once executed, and before its reply is written, through gate.done. The default
+// gate does nothing. The cost model and fault injection (a later change) replace it through
+// an Option; nothing else in the request path needs to change.
+
+// requestKind classifies a WAPI request for the gate.
+type requestKind uint8
+
+const (
+	kindRead     requestKind = iota // GET of a ref
+	kindSearch                      // GET of a type (one page)
+	kindCreate                      // POST of a type
+	kindUpdate                      // PUT of a ref
+	kindDelete                      // DELETE of a ref
+	kindFunction                    // POST ref?_function=...
+	kindBatch                       // POST request
+	kindSchema                      // GET ?_schema
+	kindLogout                      // POST logout
+)
+
+var kindNames = [...]string{"read", "search", "create", "update", "delete", "function", "batch", "schema", "logout"}
+
+func (k requestKind) String() string { return kindNames[k] }
+
+// requestInfo is what the gate knows about a request.
+type requestInfo struct {
+	kind     requestKind
+	objType  string // the object type addressed ("" for the root, request, logout)
+	items    int    // items in a request object (1 otherwise)
+	writes   int    // object writes: planned in admit (items that write), actual in done
+	returned int    // objects in the reply; known in done
+	basic    bool   // authenticated with Basic credentials (a login), not the cookie
+	firstReq bool   // first request on its connection (needs Server.ConnContext)
+	conn     uint64 // connection id (0 when unknown)
+	start    time.Time
+}
+
+// gate admits requests and accounts for their cost.
+type gate interface {
+	// admit runs before execution. A non-nil error is returned to the client instead of
+	// executing the request (a fault); admit may also wait (queueing, service time) and must
+	// return early with an error when ctx ends.
+	admit(ctx context.Context, ri *requestInfo) *apiError
+	// done runs after execution, with writes and returned filled in, before the reply is
+	// written; it may wait (a cost proportional to the work done).
+	done(ctx context.Context, ri *requestInfo)
+}
+
+// openGate is the default: no cost, no faults.
+type openGate struct{}
+
+func (openGate) admit(context.Context, *requestInfo) *apiError { return nil }
+func (openGate) done(context.Context, *requestInfo)            {}
