@@ -221,8 +221,10 @@ func decodeBody(contentType string, body []byte) (any, bool, *apiError) {
 		ct = ct[:i]
 	}
 	ct = strings.TrimSpace(ct)
+	looksJSON := trimmed[0] == '{' || trimmed[0] == '['
 	switch {
-	case ct == "application/x-www-form-urlencoded":
+	case ct == "application/x-www-form-urlencoded" && !looksJSON:
+		// curl -d and many scripts send JSON with this type: like the grid, look at the body.
 		return decodeForm(trimmed)
 	case ct == "multipart/form-data":
 		return nil, false, protoErr("Content type %s is not supported", ct)

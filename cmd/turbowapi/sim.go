@@ -1,12 +1,240 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
 	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/turbowapi/turbowapi/gridsim"
 )
 
-// runSim is not built yet: it belongs to an open issue and says so instead of pretending.
-func runSim(_ context.Context, e *env, _ []string) int {
-	fmt.Fprintln(e.stderr, "turbowapi sim: not built yet (see the open issues)")
-	return exitUsage
+// runSim runs a WAPI-compatible simulated grid until ctx ends (SIGINT or SIGTERM).
+func runSim(ctx context.Context, e *env, args []string) int {
+	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	listen := fs.String("listen", "127.0.0.1:8443", "address to listen on (host:port)")
+	plain := fs.Bool("http", false, "serve plain HTTP instead of HTTPS")
+	certFile := fs.String("cert", "", "TLS certificate file (PEM); default: a self-signed certificate made at start-up")
+	keyFile := fs.String("key", "", "TLS private key file (PEM), with --cert")
+	caOut := fs.String("ca-out", "", "write the self-signed certificate's CA (PEM) to this file")
+	user := fs.String("user", "admin", "user name; the password comes from --password-file or $TURBOWAPI_SIM_PASSWORD ('infoblox' on a loopback address when neither is set)")
+	passFile := fs.String("password-file", "", "file holding the password of --user (first line)")
+	usersFile := fs.String("users", "", "file of users, one 'name:password' per line (replaces --user)")
+	timeout := fs.Duration("session-timeout", gridsim.DefaultSessionTimeout, "session cookie idle timeout")
+	maxBatch := fs.Int("max-batch", gridsim.DefaultMaxBatch, "largest number of items in a request object (0: no cap)")
+	maxBody := fs.Int64("max-body", gridsim.DefaultMaxBody, "largest request body in bytes")
+	dataDir := fs.String("data", "", "keep objects durably in this directory (default: memory only)")
+	logFile := fs.String("log", "", "append an access log to this file")
+	allowReset := fs.Bool("allow-reset", false, "enable POST /_sim/reset, which deletes every object")
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "usage: turbowapi sim [flags]\n\nRun a WAPI-compatible simulated Infoblox grid.\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "turbowapi sim: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(e.stderr, "turbowapi sim: "+format+"\n", a...)
+		return exitUsage
+	}
+	if (*certFile == "") != (*keyFile == "") {
+		return fail("--cert and --key go together")
+	}
+	if *plain && (*certFile != "" || *caOut != "") {
+		return fail("--http serves no certificate: drop --cert, --key and --ca-out")
+	}
+	host, _, err := net.SplitHostPort(*listen)
+	if err != nil {
+		return fail("--listen %q: %v", *listen, err)
+	}
+	opts := []gridsim.Option{
+		gridsim.WithSessionTimeout(*timeout), gridsim.WithMaxBatch(*maxBatch), gridsim.WithMaxBody(*maxBody),
+		gridsim.WithAllowReset(*allowReset),
+		gridsim.WithLogger(slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))),
+	}
+	switch {
+	case *usersFile != "":
+		users, err := readUsers(*usersFile)
+		if err != nil {
+			return fail("%v", err)
+		}
+		opts = append(opts, gridsim.WithUsers(users))
+	default:
+		pass, err := simPassword(e, *passFile)
+		if err != nil {
+			return fail("%v", err)
+		}
+		if pass == "" {
+			if !isLoopback(host) {
+				return fail("listening on %s needs a password: --password-file or $TURBOWAPI_SIM_PASSWORD", host)
+			}
+			pass = "infoblox"
+		}
+		opts = append(opts, gridsim.WithUser(*user, pass))
+	}
+	if *dataDir != "" {
+		opts = append(opts, gridsim.WithDataDir(*dataDir))
+	}
+	if *logFile != "" {
+		f, err := os.OpenFile(*logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return fail("--log: %v", err)
+		}
+		defer f.Close()
+		opts = append(opts, gridsim.WithAccessLog(f))
+	}
+	gs, err := gridsim.New(opts...)
+	if err != nil {
+		return fail("%v", err)
+	}
+	defer gs.Close()
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fail("%v", err)
+	}
+	scheme := "http"
+	if !*plain {
+		var cert tls.Certificate
+		if *certFile != "" {
+			cert, err = tls.LoadX509KeyPair(*certFile, *keyFile)
+			if err != nil {
+				ln.Close()
+				return fail("--cert/--key: %v", err)
+			}
+		} else {
+			hosts := []string{"127.0.0.1", "::1", "localhost"}
+			if host != "" && !contains(hosts, host) {
+				hosts = append([]string{host}, hosts...)
+			}
+			var caPEM []byte
+			cert, caPEM, err = gridsim.SelfSignedCert(hosts...)
+			if err != nil {
+				ln.Close()
+				return fail("certificate: %v", err)
+			}
+			if *caOut != "" {
+				if err := os.WriteFile(*caOut, caPEM, 0o644); err != nil {
+					ln.Close()
+					return fail("--ca-out: %v", err)
+				}
+			}
+		}
+		fmt.Fprintf(e.stdout, "certificate SHA-256 fingerprint %s\n", gridsim.Fingerprint(cert.Certificate[0]))
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		scheme = "https"
+	}
+	hs := &http.Server{
+		Handler:           gs,
+		ConnContext:       gs.ConnContext,
+		ConnState:         gs.ConnState,
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       5 * time.Minute,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	addr := ln.Addr().String()
+	if h, p, err := net.SplitHostPort(addr); err == nil && (h == "" || h == "::" || h == "0.0.0.0") {
+		addr = net.JoinHostPort(host, p)
+	}
+	fmt.Fprintf(e.stdout, "listening on %s://%s\n", scheme, addr)
+	select {
+	case err := <-errc:
+		fmt.Fprintf(e.stderr, "turbowapi sim: %v\n", err)
+		return exitFailed
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		fmt.Fprintf(e.stderr, "turbowapi sim: shutdown: %v\n", err)
+	}
+	if err := gs.Close(); err != nil {
+		fmt.Fprintf(e.stderr, "turbowapi sim: closing the database: %v\n", err)
+		return exitFailed
+	}
+	fmt.Fprintln(e.stderr, "turbowapi sim: stopped")
+	return exitOK
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// simPassword reads the password from the file, or from $TURBOWAPI_SIM_PASSWORD; "" if
+// neither is set.
+func simPassword(e *env, file string) (string, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("--password-file: %w", err)
+		}
+		line, _, _ := strings.Cut(string(b), "\n")
+		line = strings.TrimRight(line, "\r")
+		if line == "" {
+			return "", fmt.Errorf("--password-file %s: empty password", file)
+		}
+		return line, nil
+	}
+	return e.getenv("TURBOWAPI_SIM_PASSWORD"), nil
+}
+
+// readUsers reads "name:password" lines; blank lines and lines starting with '#' are skipped.
+func readUsers(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--users: %w", err)
+	}
+	defer f.Close()
+	users := map[string]string{}
+	sc := bufio.NewScanner(f)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := strings.TrimRight(sc.Text(), "\r")
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		name, pass, ok := strings.Cut(line, ":")
+		if !ok || name == "" || pass == "" {
+			return nil, fmt.Errorf("--users %s:%d: want name:password", path, n)
+		}
+		users[name] = pass
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("--users %s: %w", path, err)
+	}
+	if len(users) == 0 {
+		return nil, fmt.Errorf("--users %s: no users", path)
+	}
+	return users, nil
 }
