@@ -65,7 +65,7 @@ func TestOneBasicRequest(t *testing.T) {
 				t.Fatalf("grid holds %d networks, want %d", got, n)
 			}
 			st := g.Stats()
-			if st.Basic != 1 || st.Logins != 1 || st.Rejected != 0 {
+			if st.Basic != 1 || st.Authorization != 1 || st.Logins != 1 || st.Rejected != 0 {
 				t.Fatalf("stats %+v: want exactly one Basic request and one login", st)
 			}
 			if st.Cookie != st.Requests-1 {
@@ -123,7 +123,7 @@ func TestSessionExpiryMidLoad(t *testing.T) {
 		t.Fatalf("requests failed: %v", err)
 	}
 	st := g.Stats()
-	if st.Logins != 2 || st.Basic != 2 {
+	if st.Logins != 2 || st.Basic != 2 || st.Authorization != 2 {
 		t.Fatalf("stats %+v: want exactly one new login", st)
 	}
 	if st.Rejected == 0 {

@@ -30,6 +30,9 @@ type Stats struct {
 	Logins   int64 // sessions created
 	Logouts  int64
 	Rejected int64 // 401 replies
+	// Authorization counts requests carrying an Authorization header, whatever else they
+	// carry (Basic counts only those the grid authenticated with it).
+	Authorization int64
 }
 
 // Grid is the fake grid. Configure the exported fields before serving.
@@ -43,7 +46,7 @@ type Grid struct {
 	// Hook, when set, sees every request first; returning true means it answered.
 	Hook func(w http.ResponseWriter, r *http.Request) bool
 
-	requests, basic, cookie, logins, logouts, rejected atomic.Int64
+	requests, basic, cookie, logins, logouts, rejected, authz atomic.Int64
 
 	mu       sync.Mutex
 	sessions map[string]int64 // token -> ctime (unix seconds)
@@ -79,6 +82,7 @@ func (g *Grid) Stats() Stats {
 	return Stats{
 		Requests: g.requests.Load(), Basic: g.basic.Load(), Cookie: g.cookie.Load(),
 		Logins: g.logins.Load(), Logouts: g.logouts.Load(), Rejected: g.rejected.Load(),
+		Authorization: g.authz.Load(),
 	}
 }
 
@@ -165,6 +169,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func (g *Grid) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.requests.Add(1)
+	if r.Header.Get("Authorization") != "" {
+		g.authz.Add(1)
+	}
 	if g.Hook != nil && g.Hook(w, r) {
 		return
 	}
