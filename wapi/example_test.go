@@ -2,6 +2,7 @@ package wapi_test
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -9,25 +10,39 @@ import (
 	"net/http/httptest"
 	"strings"
 
+	"github.com/turbowapi/turbowapi/gridsim"
 	"github.com/turbowapi/turbowapi/wapi"
-	"github.com/turbowapi/turbowapi/wapi/internal/fakegrid"
 )
 
-// exampleGrid is a grid for the examples: a WAPI server over TLS on loopback.
+// exampleGrid is a grid for the examples: the simulated grid (gridsim) over TLS on loopback.
 type exampleGrid struct {
 	URL     string
 	RootCAs *x509.CertPool
 	srv     *httptest.Server
+	sim     *gridsim.Server
 }
 
 func startExampleGrid() *exampleGrid {
-	srv := httptest.NewTLSServer(fakegrid.New())
+	sim, err := gridsim.New(gridsim.WithFallbackUser("admin", "infoblox"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	cert, caPEM, err := gridsim.SelfSignedCert("127.0.0.1")
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(sim)
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	srv.StartTLS()
 	pool := x509.NewCertPool()
-	pool.AddCert(srv.Certificate())
-	return &exampleGrid{URL: srv.URL, RootCAs: pool, srv: srv}
+	pool.AppendCertsFromPEM(caPEM)
+	return &exampleGrid{URL: srv.URL, RootCAs: pool, srv: srv, sim: sim}
 }
 
-func (g *exampleGrid) Close() { g.srv.Close() }
+func (g *exampleGrid) Close() {
+	g.srv.Close()
+	_ = g.sim.Close()
+}
 
 // Open a session: the credentials are sent once, then only the session cookie.
 func ExampleClient_Login() {
@@ -51,7 +66,7 @@ func ExampleClient_Login() {
 	fmt.Println("negotiated WAPI version", c.Version())
 	fmt.Println("password printed:", strings.Contains(fmt.Sprintf("%+v", c), "infoblox"))
 	// Output:
-	// negotiated WAPI version 2.12.3
+	// negotiated WAPI version 2.13.6
 	// password printed: false
 }
 
