@@ -233,7 +233,7 @@ func (c *Client) login(ctx context.Context) (loginResult, error) {
 		if ver == "" {
 			ver = negotiationVersion
 		}
-		cl := call{method: http.MethodGet, object: "", query: "_schema"}
+		cl := call{method: http.MethodGet, object: "?_schema"} // object names the call in errors; the URL is built here
 		rep, err := c.send(ctx, ep.base+"/wapi/v"+ver+"/?_schema", &cl, authState{authz: basic})
 		if err != nil {
 			return loginResult{}, err
@@ -253,12 +253,12 @@ func (c *Client) login(ctx context.Context) (loginResult, error) {
 
 func (c *Client) finishLogin(ep *endpoint, rep *reply, cl *call, basic []string) (loginResult, error) {
 	if rep.status/100 != 2 {
-		return loginResult{}, parseError(rep.status, rep.header, rep.body(), cl.method, "?_schema", c.now())
+		return loginResult{}, parseError(rep.status, rep.header, rep.body(), cl.method, cl.object, c.now())
 	}
 	if ep.version == "" {
 		var sr schemaReply
 		if err := json.Unmarshal(rep.body(), &sr); err != nil {
-			return loginResult{}, &DecodeError{Method: cl.method, Object: "?_schema", StatusCode: rep.status, Err: err}
+			return loginResult{}, &DecodeError{Method: cl.method, Object: cl.object, StatusCode: rep.status, Err: err}
 		}
 		v, ok := pickVersion(sr.SupportedVersions)
 		if !ok {
