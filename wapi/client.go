@@ -205,8 +205,9 @@ func (c *Client) Login(ctx context.Context) error {
 }
 
 // Close logs out (POST /wapi/vX/logout), which invalidates the session cookie on the grid,
-// and closes idle connections. Calls made after Close fail with [ErrClosed]. Close is
-// idempotent.
+// and closes idle connections. Calls made after Close fail with [ErrClosed]; Close does not
+// wait for calls in progress (they may end with a 401 turned into [ErrClosed], as no new
+// login is made). Close is idempotent.
 func (c *Client) Close(ctx context.Context) error {
 	if !c.closed.CompareAndSwap(false, true) {
 		return nil

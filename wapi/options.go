@@ -188,7 +188,8 @@ func WithTimeout(d time.Duration) Option {
 
 // WithHTTPClient uses c to send requests. The client is used as given: it cannot be combined
 // with the options that shape the transport (TLS options, WithMaxConns, WithTransport).
-// HTTP redirects are never followed by the wapi client regardless of c.CheckRedirect.
+// HTTP redirects are never followed, whatever c.CheckRedirect says (the client works on a
+// copy of c). c.Jar should be nil: the wapi client manages the session cookie itself.
 // Default: a client built from the other options.
 func WithHTTPClient(c *http.Client) Option {
 	return func(o *options) error {
