@@ -1,6 +1,7 @@
 package gridsim
 
 import (
+	"math/bits"
 	"encoding/json"
 	"net/netip"
 	"strconv"
@@ -330,10 +331,10 @@ func (t *tx) nextIPs(n *object, num int, exclude []string, first, last netip.Add
 	fam := n.t.family
 	w := famWidth(fam)
 	np := p.prefix(fam)
-	lo, hi := p.a, p.a.last(p.n)
+	lo, hi := p.a, p.a.last(p.n).mask(w)
 	if fam == 4 && p.n <= 30 {
 		lo, _ = lo.addBlock(w)
-		hi = subOne(hi)
+		hi = subBlock(hi, w)
 	}
 	if first.IsValid() {
 		if f := addrU128(first); f.cmp(lo) > 0 {
@@ -394,11 +395,13 @@ func (t *tx) nextIPs(n *object, num int, exclude []string, first, last netip.Add
 	return out, nil
 }
 
-func subOne(x u128) u128 {
-	if x.lo == 0 {
-		return u128{hi: x.hi - 1, lo: ^uint64(0)}
+// subBlock returns x - 2^(128-n) (the previous /n block).
+func subBlock(x u128, n int) u128 {
+	if n <= 64 {
+		return u128{hi: x.hi - 1<<(64-n), lo: x.lo}
 	}
-	return u128{hi: x.hi, lo: x.lo - 1}
+	lo, b := bits.Sub64(x.lo, 1<<(128-n), 0)
+	return u128{hi: x.hi - b, lo: lo}
 }
 
 // nextNetworks returns num free /cidr blocks inside c that overlap no network or container

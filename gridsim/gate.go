@@ -40,6 +40,7 @@ type requestInfo struct {
 	basic    bool   // authenticated with Basic credentials (a login), not the cookie
 	firstReq bool   // first request on its connection (needs Server.ConnContext)
 	conn     uint64 // connection id (0 when unknown)
+	version  string // WAPI version of the URL
 	start    time.Time
 }
 

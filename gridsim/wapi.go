@@ -91,7 +91,8 @@ func (s *Server) serveWAPI(w *statusWriter, r *http.Request) string {
 		writeUnauthorized(w)
 		return "-"
 	}
-	if ver, ok := checkVersion(verSeg); !ok {
+	ver, ok := checkVersion(verSeg)
+	if !ok {
 		writeError(w, protoErr("Version %s not supported", ver))
 		return user
 	}
@@ -108,7 +109,7 @@ func (s *Server) serveWAPI(w *statusWriter, r *http.Request) string {
 		writeError(w, aerr)
 		return user
 	}
-	ri := &requestInfo{basic: basic, start: s.opts.now(), items: 1}
+	ri := &requestInfo{basic: basic, start: s.opts.now(), items: 1, version: ver}
 	if ci, ok := r.Context().Value(connKey{}).(*connInfo); ok {
 		ri.conn = ci.id
 		ri.firstReq = ci.reqs.Add(1) == 1
@@ -231,7 +232,7 @@ func (s *Server) execute(ctx context.Context, method, target string, list []kv, 
 			return nil, protoErr("Operation %s not allowed for %s", opName(method), "the schema")
 		}
 		var err *apiError
-		res, err = s.schema(target, list)
+		res, err = s.schema(target, list, ri.version)
 		if err != nil {
 			return nil, err
 		}
@@ -514,7 +515,7 @@ func clip(s string) string {
 }
 
 // schema answers GET /wapi/vX/?_schema and GET /wapi/vX/<type>?_schema.
-func (s *Server) schema(target string, list []kv) (*result, *apiError) {
+func (s *Server) schema(target string, list []kv, version string) (*result, *apiError) {
 	if _, err := parseArgs(list); err != nil {
 		return nil, err
 	}
@@ -537,7 +538,7 @@ func (s *Server) schema(target string, list []kv) (*result, *apiError) {
 			vers[i] = v
 		}
 		return &result{status: http.StatusOK, raw: map[string]any{
-			"requested_version":  "",
+			"requested_version":  version,
 			"supported_objects":  objs,
 			"supported_versions": vers,
 		}}, nil

@@ -44,6 +44,14 @@ func (t *tx) create(ty *typeDef, data map[string]any, form bool) (*object, *apiE
 		}
 		o.vals = setVal(o.vals, fd.idx, r)
 	}
+	for i := range ty.fields {
+		// view fields always hold a view: the default one unless given.
+		if fd := &ty.fields[i]; (fd.kind == kNetView || fd.kind == kDNSView) && fd.access == createOnly {
+			if _, ok := o.rawAt(fd.idx); !ok {
+				o.vals = setVal(o.vals, fd.idx, "0")
+			}
+		}
+	}
 	o.view = t.primaryView(o)
 	for _, k := range keys {
 		fd := ty.field(k)
