@@ -1,8 +1,8 @@
 package gridsim
 
 import (
-	"math/bits"
 	"encoding/json"
+	"math/bits"
 	"net/netip"
 	"strconv"
 	"strings"
