@@ -331,7 +331,7 @@ var typeTable = []*typeDef{
 			{name: "mac", kind: kMAC, search: "=", def: `"00:00:00:00:00:00"`},
 			fNetView, fComment, fExtattrs, fDisable, fCloud, fOptions, fUseOpts,
 			{name: "name", kind: kString, search: "=:~"},
-			{name: "network", kind: kDerived, access: readOnly, search: "="},
+			{name: "network", kind: kCIDR4, search: "="},
 			{name: "match_client", kind: kString, def: `"MAC_ADDRESS"`},
 			{name: "client_identifier_prepend_zero", kind: kBool},
 			{name: "dhcp_client_identifier", kind: kString},

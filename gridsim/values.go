@@ -149,6 +149,9 @@ func (s *store) normalize(fd *fieldDef, v any, form bool) (string, *apiError) {
 		if err != nil {
 			return "", err
 		}
+		if str == "" {
+			return "", nil // unset
+		}
 		m, ok := normMAC(str)
 		if !ok {
 			return "", invalidValue(fd.name, repr(v), "Invalid MAC address")
@@ -379,6 +382,9 @@ func (s *store) normHostAddrs(fd *fieldDef, v any) (string, *apiError) {
 				c[k] = unquote(r)
 			case "mac":
 				str, _ := x.(string)
+				if str == "" {
+					continue // clients send an empty MAC for "none"
+				}
 				mac, ok := normMAC(str)
 				if !ok {
 					return "", invalidValue("mac", repr(x), "Invalid MAC address")

@@ -223,9 +223,15 @@ func (t *tx) place(o *object, old *object) (*object, *apiError) {
 				return nil, conflictErr("Duplicate object '%s' of type fixed_address already exists in the database.", ip)
 			}
 			a, _ := netip.ParseAddr(ip)
-			if s.networkOf(o.view, a) == nil {
+			n := s.networkOf(o.view, a)
+			if n == nil {
 				return nil, parentNotFound()
 			}
+			nfd := ty.field("network")
+			if given, ok := o.rawAt(nfd.idx); ok && unquote(given) != n.str("network") {
+				return nil, conflictErr("The IP address %s does not belong to network %s.", ip, unquote(given))
+			}
+			o.vals = setVal(o.vals, nfd.idx, string(appendQuoted(nil, n.str("network"))))
 		}
 	}
 	return o, nil
