@@ -153,11 +153,6 @@ func netPrefix(o *object) pfx {
 }
 
 func toPfx(p netip.Prefix) pfx {
-	w := 0
-	if p.Addr().Is4() {
-		w = 32 - 32
-	}
-	_ = w
 	return pfx{a: addrU128(p.Addr()), n: p.Bits()}
 }
 

@@ -359,8 +359,9 @@ func (t *trie) refresh(p pfx) {
 	}
 }
 
-// walk visits occupied nodes in order (address, then length) starting after `after` when
-// given. fn returns false to stop; skip reports whether to skip the node's subtree.
+// walk visits the occupied nodes of from's subtree in order (address, then length), only
+// those after `after` when it is given. fn returns cont=false to stop the walk (walk then
+// returns false) and descend=false to skip the node's subtree.
 func (t *trie) walk(from *tnode, after *pfx, fn func(x *tnode) (cont, descend bool)) bool {
 	return t.walkNode(from, after, fn)
 }
