@@ -64,10 +64,10 @@ type level struct {
 
 func (l *level) fold(w Window) {
 	if l.n == 0 {
-		l.x, l.r = w.Throughput, w.Latency
+		l.x, l.r = w.Estimate, w.Latency
 	} else {
 		a := max(refAlpha, 1/float64(l.n+1))
-		l.x += a * (w.Throughput - l.x)
+		l.x += a * (w.Estimate - l.x)
 		l.r = min(l.r, w.Latency)
 	}
 	l.n++
@@ -76,20 +76,43 @@ func (l *level) fold(w Window) {
 // probeAcc accumulates the windows of a probe.
 type probeAcc struct {
 	windows int
-	objs    int
-	secs    float64
+	acc     littleAcc
+}
+
+// littleAcc accumulates what Little's law needs to estimate goodput: the objects of OK
+// attempts, the busy time and the in-flight count of every measured attempt (OK or ignored,
+// both hold a permit). Goodput ≈ objects × mean in-flight / busy time. Unlike a count of
+// completions over a span, this is not biased when completions bunch, as they do for a while
+// after a change in a closed loop, so short windows and early stops are fair.
+type littleAcc struct {
+	objs, attempts, inflight int
+	busy                     float64 // seconds
+}
+
+func (a *littleAcc) add(b littleAcc) {
+	a.objs += b.objs
+	a.attempts += b.attempts
+	a.inflight += b.inflight
+	a.busy += b.busy
+}
+
+func (a littleAcc) estimate() float64 {
+	if a.busy <= 0 || a.attempts == 0 {
+		return 0
+	}
+	return float64(a.objs) * float64(a.inflight) / float64(a.attempts) / a.busy
 }
 
 // window accumulates the attempts of the current measurement window.
 type window struct {
-	open                           bool
-	early                          bool // closed before its samples were all in
-	start, end                     time.Time
-	ok, ignored, overloaded, objs  int
-	inflight                       int
-	multi, multiFailed             int // attempts with more than one object, and the failed ones
-	lat                            []time.Duration
-	unknownInflight, knownInflight int
+	open                    bool
+	early                   bool // closed before its samples were all in
+	start, end              time.Time
+	ok, ignored, overloaded int
+	little                  littleAcc
+	multi, multiFailed      int // attempts with more than one object, and the failed ones
+	lat                     []time.Duration
+	latSum, latSq           float64 // seconds, for the mean and spread of latencies
 }
 
 func (w *window) reset(start time.Time) {
@@ -100,15 +123,17 @@ func (w *window) reset(start time.Time) {
 // stats summarises the window; it sorts w.lat in place.
 func (w *window) stats() Window {
 	st := Window{Start: w.start, End: w.end, OK: w.ok, Ignored: w.ignored,
-		Overloaded: w.overloaded, Objects: w.objs}
+		Overloaded: w.overloaded, Objects: w.little.objs, Estimate: w.little.estimate()}
 	if d := w.end.Sub(w.start); d > 0 {
-		st.Throughput = float64(w.objs) / d.Seconds()
+		st.Throughput = float64(w.little.objs) / d.Seconds()
 	}
 	if n := len(w.lat); n > 0 {
 		slices.Sort(w.lat)
 		st.Latency = w.lat[n/2]
 		st.LatencyP90 = w.lat[(n*9)/10]
-		st.InFlight = float64(w.inflight) / float64(n)
+	}
+	if w.little.attempts > 0 {
+		st.InFlight = float64(w.little.inflight) / float64(w.little.attempts)
 	}
 	return st
 }
@@ -131,6 +156,7 @@ type Controller struct {
 	phase   phase
 	win     window
 	rSmooth time.Duration // EWMA of window medians; sets the window length
+	samples int           // OK attempts the next window waits for
 	lastP90 time.Duration // p90 latency of the last window at the current setting
 
 	prevX, bestX float64 // startup: goodput of the previous window, and the best
@@ -188,6 +214,7 @@ func New(opts ...Option) (*Controller, error) {
 		c.batch = o.fixedBatch
 	}
 	c.win.lat = make([]time.Duration, 0, 64)
+	c.samples = o.windowSamples
 	return c, nil
 }
 
@@ -252,6 +279,7 @@ func (c *Controller) Observe(s Sample) (Decision, bool) {
 	case OutcomeIgnore:
 		if c.admit(s) {
 			c.win.ignored++
+			c.busy(s)
 			if objs > 1 {
 				c.win.multi++
 				c.win.multiFailed++
@@ -261,16 +289,15 @@ func (c *Controller) Observe(s Sample) (Decision, bool) {
 		if c.admit(s) {
 			w := &c.win
 			w.ok++
-			w.objs += objs
+			w.little.objs += objs
+			c.busy(s)
 			if objs > 1 {
 				w.multi++
 			}
-			inflight := s.InFlight
-			if inflight <= 0 {
-				inflight = c.limit // unknown: assume the limit was saturated
-			}
-			w.inflight += inflight
-			w.lat = append(w.lat, s.Latency())
+			lat := s.Latency()
+			w.lat = append(w.lat, lat)
+			w.latSum += lat.Seconds()
+			w.latSq += lat.Seconds() * lat.Seconds()
 			if s.End.After(w.end) {
 				w.end = s.End
 			}
@@ -283,6 +310,18 @@ func (c *Controller) Observe(s Sample) (Decision, bool) {
 		return c.closeWindow(now), true
 	}
 	return Decision{}, false
+}
+
+// busy records the permit-time of a measured attempt.
+func (c *Controller) busy(s Sample) {
+	inflight := s.InFlight
+	if inflight <= 0 {
+		inflight = c.limit // unknown: assume the limit was saturated
+	}
+	w := &c.win.little
+	w.attempts++
+	w.inflight += inflight
+	w.busy += s.Latency().Seconds()
 }
 
 // admit reports whether s is a measurement of the current window. The first measurement after
@@ -305,8 +344,15 @@ func (c *Controller) due(now time.Time) bool {
 	if d >= c.o.maxWindow {
 		return true
 	}
-	need := min(max(c.o.minWindow, 2*c.rSmooth), c.o.maxWindow)
-	if d >= need && c.win.ok >= max(c.o.minSamples, c.limit) {
+	rtt := c.rSmooth
+	if c.win.ok > 0 {
+		rtt = max(rtt, time.Duration(c.win.latSum/float64(c.win.ok)*float64(time.Second)))
+	}
+	need := min(max(c.o.minWindow, 2*rtt), c.o.maxWindow)
+	if d < need {
+		return false
+	}
+	if c.win.ok >= max(c.samples, c.limit) {
 		return true
 	}
 	// A window whose answer is already clear ends early: a startup step or a probe that
@@ -322,10 +368,10 @@ func (c *Controller) due(now time.Time) bool {
 	case c.ref.n > 0:
 		ref = c.ref.x
 	}
-	if ref <= 0 || d < c.o.minWindow || c.win.ok < earlySamples {
+	if ref <= 0 || c.win.ok < max(earlySamples, 2*c.limit) {
 		return false
 	}
-	r := float64(c.win.objs) / d.Seconds() / ref
+	r := c.win.little.estimate() / ref
 	c.win.early = r < earlyLoss || (wins && r*earlyLoss > 1)
 	return c.win.early
 }
@@ -335,9 +381,15 @@ func (c *Controller) closeWindow(now time.Time) Decision {
 		c.win.end = now
 	}
 	st := c.win.stats()
-	multi, failed, early := c.win.multi, c.win.multiFailed, c.win.early
+	if n := float64(c.win.ok); n >= earlySamples {
+		mean := c.win.latSum / n
+		cv := math.Sqrt(max(0, c.win.latSq/n-mean*mean)) / mean
+		want := math.Ceil(cv * cv / (windowPrecision * windowPrecision))
+		c.samples = int(min(max(want, earlySamples), float64(c.o.windowSamples)))
+	}
+	multi, failed, early, little := c.win.multi, c.win.multiFailed, c.win.early, c.win.little
 	c.win.reset(c.win.end)
-	r := c.decide(now, st, multi, failed, early)
+	r := c.decide(now, st, little, multi, failed, early)
 	return c.decision(now, r, st)
 }
 
@@ -347,6 +399,7 @@ func (c *Controller) newEpoch(t time.Time) {
 		c.epoch = t
 	}
 	c.win.open = false
+	c.shift = 0
 }
 
 func (c *Controller) setLimit(n int, now time.Time) {
@@ -416,10 +469,10 @@ func (c *Controller) overload(now time.Time, latency time.Duration) Decision {
 	st.Overloaded++
 	c.cutEpoch = now
 	reason := ReasonOverload
+	hit := c.limit // the level that overloaded: a probe's, if one was under way
 	if c.probe != kindNone {
 		c.abandonProbe(now)
 	}
-	hit := c.limit
 	if c.adaptL {
 		c.ceiling, c.ceilingUntil = max(1, hit-1), now.Add(c.o.kneeMemory)
 		if hit > 1 {
@@ -491,7 +544,7 @@ func (c *Controller) abandonProbe(now time.Time) {
 }
 
 // decide applies the rules to a closed window and returns the reason of the outcome.
-func (c *Controller) decide(now time.Time, st Window, multi, failed int, early bool) Reason {
+func (c *Controller) decide(now time.Time, st Window, little littleAcc, multi, failed int, early bool) Reason {
 	if st.OK > 0 {
 		if c.rSmooth == 0 {
 			c.rSmooth = st.Latency
@@ -542,7 +595,7 @@ func (c *Controller) decide(now time.Time, st Window, multi, failed int, early b
 		return c.startup(now, st)
 	}
 	if c.probe != kindNone {
-		return c.endProbe(now, st, !thin && saturated, early)
+		return c.endProbe(now, st, little, !thin && saturated, early)
 	}
 	if thin {
 		return ReasonHold
@@ -563,11 +616,11 @@ func (c *Controller) decide(now time.Time, st Window, multi, failed int, early b
 	if !saturated {
 		return ReasonHold // application-limited: neither a reference nor a probe makes sense
 	}
-	if c.ref.n > 0 && c.ref.x > 0 && st.Throughput > 0 && c.freeze == 0 {
+	if c.ref.n > 0 && c.ref.x > 0 && st.Estimate > 0 && c.freeze == 0 {
 		// A shift: goodput at an unchanged setting moved well beyond the noise, or latency
 		// fell well below its reference. The grid changed (another load started or ended):
 		// measure afresh and search, towards the side the change points to.
-		dev := math.Log(st.Throughput / c.ref.x)
+		dev := math.Log(st.Estimate / c.ref.x)
 		thr := max(shiftMin, shiftSigmas*math.Sqrt(c.noise))
 		dir := 0
 		switch {
@@ -726,22 +779,21 @@ func (c *Controller) tryProbe(k kind, now time.Time) bool {
 //
 // The probe lasts one window, or up to maxProbeWindows when its goodput is within one standard
 // deviation of the threshold (the noise is measured while cruising).
-func (c *Controller) endProbe(now time.Time, st Window, valid, early bool) Reason {
+func (c *Controller) endProbe(now time.Time, st Window, little littleAcc, valid, early bool) Reason {
 	k := c.probe
-	accept := false
+	accept, clear := false, false
 	if valid && c.base.ref.n > 0 {
 		c.pacc.windows++
-		c.pacc.objs += st.Objects
-		c.pacc.secs += st.End.Sub(st.Start).Seconds()
-		x := float64(c.pacc.objs) / c.pacc.secs
+		c.pacc.acc.add(little)
+		x := c.pacc.acc.estimate()
 		d := math.Log(x / c.need)
 		sd := math.Sqrt(max(c.noise, minNoise*minNoise) *
 			(1/float64(c.pacc.windows) + 1/float64(min(c.base.ref.n, 4))))
 		if math.Abs(d) < sd && c.pacc.windows < maxProbeWindows {
 			return ReasonProbeExtend
 		}
-		accept = d > 0
-		st.Throughput = x
+		accept, clear = d > 0, d > 2*sd
+		st.Estimate = x
 	}
 	c.probe = kindNone
 	if !valid || c.base.ref.n == 0 {
@@ -761,9 +813,10 @@ func (c *Controller) endProbe(now time.Time, st Window, valid, early bool) Reaso
 			c.movedDown = true
 		}
 		c.dropFromQueue(k.opposite())
-		if early {
-			// A window stopped because it was winning overstates its goodput: measure the
-			// new setting in a full window before going on in the same direction.
+		if early || !clear {
+			// A probe accepted by a narrow margin, or stopped early because it was winning,
+			// probably overstates its goodput (the winner's curse): measure the new setting
+			// in a window of its own before going on in the same direction.
 			c.queue = slices.Insert(c.queue, 0, k)
 			c.cruise = 1
 			return ReasonAccept
@@ -814,11 +867,11 @@ func (c *Controller) dropFromQueue(k kind) {
 // startup doubles the limit while goodput grows by startupGain per window, then settles on
 // the best level seen and starts a search around it.
 func (c *Controller) startup(now time.Time, st Window) Reason {
-	if st.Throughput > c.bestX {
-		c.bestX, c.bestL, c.bestR = st.Throughput, c.limit, st.Latency
+	if st.Estimate > c.bestX {
+		c.bestX, c.bestL, c.bestR = st.Estimate, c.limit, st.Latency
 	}
-	grow := c.prevX == 0 || st.Throughput >= startupGain*c.prevX
-	c.prevX = st.Throughput
+	grow := c.prevX == 0 || st.Estimate >= startupGain*c.prevX
+	c.prevX = st.Estimate
 	if grow && c.limit < c.o.maxConc {
 		c.setLimit(2*c.limit, now)
 		return ReasonStartupGrow

@@ -44,6 +44,20 @@ func (p profile) work(b int) float64 {
 	return p.perRequest + (1-p.perRequest)*per
 }
 
+// spread is the relative spread of the service time of a batch of b objects, relative to that
+// of a one-object call: the batch costs a per-request part and b per-object parts, each with
+// the same relative spread and independent.
+func (p profile) spread(b int) float64 {
+	if b <= 1 || (p.perRequest == 0 && p.batchKnee == 0) {
+		return 1
+	}
+	sd := func(b int) float64 {
+		q := (p.work(b) - p.perRequest) / float64(b) // cost of one object in the batch
+		return math.Sqrt(p.perRequest*p.perRequest+float64(b)*q*q) / p.work(b)
+	}
+	return sd(b) / sd(1)
+}
+
 // service is the noiseless service time of a request of b objects admitted with n in service.
 func (p profile) service(n, b int) time.Duration {
 	d := 1 + p.sigma*float64(n-1) + p.kappa*float64(n*(n-1))
@@ -129,18 +143,18 @@ func simulate(c *Controller, m modelRun) modelResult {
 		remaining           = m.objects
 		inflight, inService int
 		res                 modelResult
-		lastLimit                         = -1
-		maxTime                           = m.maxTime
-		prof                              = m.prof
-		noise                             = func() float64 { return 1 }
+		lastLimit           = -1
+		maxTime             = m.maxTime
+		prof                = m.prof
+		noise               func(b int) float64
 		push                              = func(e *event) { seq++; e.seq = seq; heap.Push(&h, e) }
 		fastReply           time.Duration = 2 * time.Millisecond
 	)
 	if maxTime == 0 {
 		maxTime = time.Hour
 	}
-	noise = func() float64 {
-		j := prof.jitter
+	noise = func(b int) float64 {
+		j := prof.jitter * prof.spread(b)
 		return math.Exp(j*rng.NormFloat64() - j*j/2)
 	}
 	for res.done < m.objects && now < maxTime {
@@ -164,7 +178,7 @@ func simulate(c *Controller, m modelRun) modelResult {
 				e.at, e.outcome, e.retryAfter = now+fastReply, OutcomeOverload, prof.retryAfter
 			default:
 				inService++
-				s := time.Duration(float64(prof.service(inService, b)) * noise())
+				s := time.Duration(float64(prof.service(inService, b)) * noise(b))
 				if m.timeout > 0 && s > m.timeout {
 					e.at, e.outcome = now+m.timeout, OutcomeOverload
 					push(&event{at: now + s, serverOnly: true})
@@ -307,15 +321,15 @@ func TestModelSeeds(t *testing.T) {
 	case "e05":
 		extra = append(extra, WithMinElasticity(0.05))
 	case "s100":
-		extra = append(extra, WithMinSamples(100))
+		extra = append(extra, WithWindowSamples(100))
 	case "s100e07":
-		extra = append(extra, WithMinSamples(100), WithMinElasticity(0.07))
+		extra = append(extra, WithWindowSamples(100), WithMinElasticity(0.07))
 	case "s100e10":
-		extra = append(extra, WithMinSamples(100), WithMinElasticity(0.10))
+		extra = append(extra, WithWindowSamples(100), WithMinElasticity(0.10))
 	case "s64":
-		extra = append(extra, WithMinSamples(64))
+		extra = append(extra, WithWindowSamples(64))
 	case "s64e05":
-		extra = append(extra, WithMinSamples(64), WithMinElasticity(0.05))
+		extra = append(extra, WithWindowSamples(64), WithMinElasticity(0.05))
 	case "w2e05":
 		extra = append(extra, WithWindow(2*time.Second, 30*time.Second), WithMinElasticity(0.05))
 	}
@@ -342,6 +356,8 @@ func TestModelSeeds(t *testing.T) {
 	}
 }
 
+var batchObjects = flag.Int("objects", 8000, "objects of TestModelExploreBatch")
+
 var batchy = profile{name: "batchy", s1: 32800 * time.Microsecond, sigma: 0.47, kappa: 0.0065,
 	tau: 0.064, nc: 10, perRequest: 0.6, batchKnee: 400, jitter: 0.2}
 
@@ -350,7 +366,7 @@ func TestModelExploreBatch(t *testing.T) {
 		t.Skip("exploration")
 	}
 	for seed := uint64(1); seed <= 4; seed++ {
-		m := modelRun{prof: batchy, objects: 8000, seed: seed}
+		m := modelRun{prof: batchy, objects: *batchObjects, seed: seed}
 		best, bl, bb := 0.0, 0, 0
 		for b := 1; b <= 128; b *= 2 {
 			g, l := bestFixed(t, m, 16, b)

@@ -28,8 +28,8 @@ const (
 	// more objects per second. Probes are accepted when they raise goodput·L^(−elasticity).
 	DefaultMinElasticity = 0.05
 	// DefaultBatchElasticity is the same for the batch size: doubling a batch must buy about
-	// 3.5 % more objects per second.
-	DefaultBatchElasticity = 0.05
+	// 2 % more objects per second.
+	DefaultBatchElasticity = 0.03
 	// DefaultBackoff is the factor an overload signal multiplies the limit by.
 	DefaultBackoff = 0.5
 	// DefaultDelayTolerance is how far the median latency at an unchanged setting may rise
@@ -45,10 +45,11 @@ const (
 	// lasts at least two smoothed latencies.
 	DefaultMinWindow = time.Second
 	DefaultMaxWindow = 30 * time.Second
-	// DefaultMinSamples is the number of OK attempts a window collects (and at least the
-	// limit) unless DefaultMaxWindow ends it first: with a spread of latencies of 20 to 30 %,
-	// 100 attempts measure goodput within about 3 %.
-	DefaultMinSamples = 100
+	// DefaultWindowSamples is the most OK attempts a window waits for. A window collects
+	// enough to measure goodput within about 2 %: (CV/0.02)² attempts, CV the spread of the
+	// last window's latencies, at least 16 and at least the limit, at most this many (enough
+	// for a spread of 20 %); DefaultMaxWindow ends it in any case.
+	DefaultWindowSamples = 100
 	// DefaultMaxPause caps a pause, whether from Retry-After or from backoff at the minimum
 	// limit.
 	DefaultMaxPause = 2 * time.Minute
@@ -71,6 +72,7 @@ const (
 	earlyLoss         = 0.8                    // a window below this share of its reference loses
 	shiftMin          = 0.10                   // least change of ln(goodput) that is a shift
 	shiftSigmas       = 3                      // and at least this many standard deviations
+	windowPrecision   = 0.02                   // relative precision a window aims for
 	batchFailureRatio = 0.25                   // share of failed batches that halves the batch
 	minBatchAttempts  = 4                      // batches in a window before that share counts
 	backoffBase       = 500 * time.Millisecond // first pause at the minimum limit
@@ -92,7 +94,7 @@ type options struct {
 	backoff, delayTolerance          float64
 	probeInterval                    int
 	kneeMemory, minWindow, maxWindow time.Duration
-	minSamples                       int
+	windowSamples                    int
 	maxPause                         time.Duration
 	seed                             uint64
 	initConcSet, initBatchSet        bool
@@ -114,7 +116,7 @@ func defaultOptions() options {
 		kneeMemory:      DefaultKneeMemory,
 		minWindow:       DefaultMinWindow,
 		maxWindow:       DefaultMaxWindow,
-		minSamples:      DefaultMinSamples,
+		windowSamples:   DefaultWindowSamples,
 		maxPause:        DefaultMaxPause,
 		seed:            1,
 	}
@@ -324,14 +326,15 @@ func WithWindow(minLen, maxLen time.Duration) Option {
 	}
 }
 
-// WithMinSamples sets the least number of OK attempts in a window (default
-// [DefaultMinSamples]; from 1 to 10,000). A window also holds at least as many as the limit.
-func WithMinSamples(n int) Option {
+// WithWindowSamples sets the most OK attempts a window waits for (default
+// [DefaultWindowSamples]; from 1 to 100,000). Windows wait for fewer when latencies are
+// regular; see [DefaultWindowSamples].
+func WithWindowSamples(n int) Option {
 	return func(o *options) error {
-		if err := intIn("min samples", n, 1, 10000); err != nil {
+		if err := intIn("window samples", n, 1, 100000); err != nil {
 			return err
 		}
-		o.minSamples = n
+		o.windowSamples = n
 		return nil
 	}
 }

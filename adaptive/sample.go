@@ -127,8 +127,12 @@ const (
 // change of setting and ended inside it.
 type Window struct {
 	Start, End time.Time
-	// Throughput is goodput: objects of OK attempts per second of window.
+	// Throughput is goodput as counted: objects of OK attempts per second of window.
 	Throughput float64
+	// Estimate is goodput by Little's law: objects of OK attempts × mean in-flight / busy
+	// time. The controller decides on it: it does not suffer from the bunching of
+	// completions that follows a change in a closed loop.
+	Estimate float64
 	// Latency and LatencyP90 are the median and 90th percentile latency of OK attempts.
 	Latency, LatencyP90 time.Duration
 	// InFlight is the mean number of requests in flight when OK attempts started.
@@ -155,9 +159,9 @@ type Decision struct {
 
 // String formats the decision on one line, for logs.
 func (d Decision) String() string {
-	s := fmt.Sprintf("%s limit=%d batch=%d reason=%s x=%.1f/s p50=%s",
+	s := fmt.Sprintf("%s limit=%d batch=%d reason=%s goodput=%.1f/s est=%.1f/s p50=%s",
 		d.Time.Format("15:04:05.000"), d.Limit, d.BatchSize, d.Reason,
-		d.Window.Throughput, d.Window.Latency.Round(time.Millisecond))
+		d.Window.Throughput, d.Window.Estimate, d.Window.Latency.Round(time.Millisecond))
 	if d.PauseUntil.After(d.Time) {
 		s += fmt.Sprintf(" pause=%s", d.PauseUntil.Sub(d.Time).Round(time.Millisecond))
 	}
