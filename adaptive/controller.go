@@ -381,15 +381,23 @@ func (c *Controller) closeWindow(now time.Time) Decision {
 		c.win.end = now
 	}
 	st := c.win.stats()
-	if n := float64(c.win.ok); n >= earlySamples {
+	target := 0
+	if n := float64(c.win.ok); n >= earlySamples && c.win.latSum > 0 {
 		mean := c.win.latSum / n
 		cv := math.Sqrt(max(0, c.win.latSq/n-mean*mean)) / mean
 		want := math.Ceil(cv * cv / (windowPrecision * windowPrecision))
-		c.samples = int(min(max(want, earlySamples), float64(c.o.windowSamples)))
+		target = int(min(max(want, earlySamples), float64(c.o.windowSamples)))
 	}
 	multi, failed, early, little := c.win.multi, c.win.multiFailed, c.win.early, c.win.little
 	c.win.reset(c.win.end)
 	r := c.decide(now, st, little, multi, failed, early)
+	switch {
+	case target == 0 || c.shift != 0:
+	case r == ReasonDelay || r == ReasonDegraded || r == ReasonRelief || r == ReasonLatencyBudget:
+		// The window straddled a change: its spread of latencies says nothing of the next.
+	default:
+		c.samples = target
+	}
 	return c.decision(now, r, st)
 }
 
@@ -504,7 +512,7 @@ func (c *Controller) tooLarge(now time.Time, objs int) (Decision, bool) {
 	if c.badBatch == 0 || objs < c.badBatch {
 		c.badBatch = objs
 	}
-	return c.clampBatch(now)
+	return c.clampBatch(now, true)
 }
 
 // ObserveMaxBatch records the grid's maximum batch size, when the engine learns it (from an
@@ -517,10 +525,12 @@ func (c *Controller) ObserveMaxBatch(n int, now time.Time) (Decision, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.maxBatch = min(c.maxBatch, n)
-	return c.clampBatch(now)
+	return c.clampBatch(now, false)
 }
 
-func (c *Controller) clampBatch(now time.Time) (Decision, bool) {
+// clampBatch brings the batch under the grid's cap: to the cap when the grid stated it, to
+// half the batch (or the cap if lower) when it only refused a size.
+func (c *Controller) clampBatch(now time.Time, halve bool) (Decision, bool) {
 	limit := c.batchCap()
 	if c.batch <= limit {
 		return Decision{}, false
@@ -529,7 +539,11 @@ func (c *Controller) clampBatch(now time.Time) (Decision, bool) {
 		c.abandonProbe(now)
 	}
 	if c.batch > limit {
-		c.setBatch(min(limit, max(1, c.batch/2)), now)
+		b := limit
+		if halve {
+			b = min(limit, max(1, c.batch/2))
+		}
+		c.setBatch(b, now)
 		c.ref = level{}
 	}
 	return c.decision(now, ReasonMaxBatch, Window{}), true
@@ -559,10 +573,13 @@ func (c *Controller) decide(now time.Time, st Window, little littleAcc, multi, f
 
 	// Safety: calls must stay well under the client timeout.
 	if st.OK > 0 && st.LatencyP90 > c.budget() {
-		if c.probe != kindNone {
+		switch c.probe {
+		case kindUp, kindBatchUp: // the probe did it: undo it
 			c.abandonProbe(now)
 			c.cruise = 1
 			return ReasonLatencyBudget
+		case kindDown, kindBatchDown: // keep the smaller setting, and cut further below
+			c.probe = kindNone
 		}
 		switch {
 		case c.adaptB && c.batch > 1:
@@ -642,6 +659,9 @@ func (c *Controller) decide(now time.Time, st Window, little littleAcc, multi, f
 			c.ref.fold(st)
 			r := ReasonDegraded
 			c.queue = c.searchQueue(false)
+			if !c.adaptL {
+				c.queue = append(c.queue[:0], kindBatchDown, kindBatchUp)
+			}
 			if dir > 0 {
 				r = ReasonRelief
 				c.ceiling = 0
@@ -700,12 +720,16 @@ var rotation = [...]kind{kindDown, kindUp, kindBatchUp, kindDown, kindUp, kindBa
 // startProbe starts the next possible probe: from the search queue, else the next in the
 // rotation. It reports whether a probe started.
 func (c *Controller) startProbe(now time.Time) bool {
-	for len(c.queue) > 0 {
-		k := c.queue[0]
-		c.queue = c.queue[1:]
-		if c.tryProbe(k, now) {
-			return true
+	if len(c.queue) > 0 {
+		// A search: its probes in order; when none is possible the search is over.
+		for len(c.queue) > 0 {
+			k := c.queue[0]
+			c.queue = c.queue[1:]
+			if c.tryProbe(k, now) {
+				return true
+			}
 		}
+		return false
 	}
 	for range rotation {
 		k := rotation[c.rot%len(rotation)]
