@@ -2,7 +2,6 @@ package adaptive
 
 import (
 	"container/heap"
-	"flag"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -100,17 +99,15 @@ type modelResult struct {
 }
 
 type event struct {
-	at, start   time.Duration
-	seq         int
-	objs        int
-	inflight    int
-	outcome     Outcome
-	retryAfter  time.Duration
-	releases    bool // frees a place in service when it fires
-	serverOnly  bool // the end of a request the client gave up on
-	wake        bool // the end of a pause
-	inService   int
-	serviceTime time.Duration
+	at, start  time.Duration
+	seq        int
+	objs       int
+	inflight   int
+	outcome    Outcome
+	retryAfter time.Duration
+	releases   bool // frees a place in service when it fires
+	serverOnly bool // the end of a request the client gave up on
+	wake       bool // the end of a pause
 }
 
 type events []*event
@@ -143,28 +140,27 @@ func simulate(c *Controller, m modelRun) modelResult {
 		remaining           = m.objects
 		inflight, inService int
 		res                 modelResult
-		lastLimit           = -1
 		maxTime             = m.maxTime
 		prof                = m.prof
-		noise               func(b int) float64
-		push                              = func(e *event) { seq++; e.seq = seq; heap.Push(&h, e) }
-		fastReply           time.Duration = 2 * time.Millisecond
 	)
-	if maxTime == 0 {
-		maxTime = time.Hour
+	const fastReply = 2 * time.Millisecond // a 503 or a refused batch comes back at once
+	push := func(e *event) {
+		seq++
+		e.seq = seq
+		heap.Push(&h, e)
 	}
-	noise = func(b int) float64 {
+	noise := func(b int) float64 {
 		j := prof.jitter * prof.spread(b)
 		return math.Exp(j*rng.NormFloat64() - j*j/2)
+	}
+	if maxTime == 0 {
+		maxTime = time.Hour
 	}
 	for res.done < m.objects && now < maxTime {
 		if m.switchAt > 0 && now >= m.switchAt {
 			prof = m.after
 		}
 		limit := c.Limit()
-		if limit != lastLimit {
-			lastLimit = limit
-		}
 		for remaining > 0 && inflight < limit && now >= pause {
 			b := min(c.BatchSize(), remaining)
 			remaining -= b
@@ -281,135 +277,243 @@ func bestFixed(t testing.TB, m modelRun, maxL, batch int) (float64, int) {
 	return best, bestL
 }
 
-var (
-	exploreProfile = flag.String("explore", "", "profile whose decisions TestModelExplore prints")
-	exploreSeed    = flag.Uint64("seed", 7, "seed of TestModelExplore")
-)
+// modelSeeds are the noise seeds every model test runs with: the figures must hold for each.
+var modelSeeds = []uint64{1, 2, 3}
 
-func TestModelExplore(t *testing.T) {
-	for _, p := range []profile{article, busy, large, serial, shed} {
-		maxL := 16
-		if p.name == "large" {
-			maxL = 64
-		}
-		objs := map[string]int{"article": 3000, "busy": 2400, "large": 47000, "serial": 2000, "overload": 3000}[p.name]
-		m := modelRun{prof: p, objects: objs, seed: *exploreSeed}
-		best, bestL := bestFixed(t, m, maxL, 1)
-		c := mustNew(t, WithMaxConcurrency(maxL), WithFixedBatchSize(1), WithSeed(*exploreSeed))
+// TestModelGoodput runs the controller (batch size fixed at 1) on each profile and compares
+// its goodput with the best fixed limit, found by running every fixed limit on the same model
+// and noise. Runs last about a minute of model time.
+func TestModelGoodput(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		prof    profile
+		maxL    int
+		objects int
+		want    float64 // least share of the best fixed limit's goodput
+	}{
+		{article, 16, 3000, 0.95},
+		{busy, 16, 2400, 0.90},   // knee at 3
+		{large, 64, 47000, 0.90}, // knee above 40, --max-concurrency 64
+		{serial, 16, 2000, 0.90}, // writes serialised: flat goodput
+		{shed, 16, 3000, 0.90},   // 503 above 6 in service
+	}
+	for _, tt := range tests {
+		t.Run(tt.prof.name, func(t *testing.T) {
+			t.Parallel()
+			for _, seed := range modelSeeds {
+				m := modelRun{prof: tt.prof, objects: tt.objects, seed: seed}
+				// Fixed limits reach their steady state at once: a third of the run suffices.
+				fm := m
+				fm.objects /= 3
+				best, bestL := bestFixed(t, fm, tt.maxL, 1)
+				c := mustNew(t, WithMaxConcurrency(tt.maxL), WithFixedBatchSize(1), WithSeed(seed))
+				r := simulate(c, m)
+				ratio := r.goodput / best
+				late := meanLimit(DefaultInitialConcurrency, r.decisions, r.elapsed/2, r.elapsed)
+				t.Logf("seed %d: best fixed L=%d %.1f/s; adaptive %.1f/s = %.1f %%; mean limit in the second half %.1f; overloaded %d of %d requests",
+					seed, bestL, best, r.goodput, 100*ratio, late, r.overloads, r.requests)
+				if ratio < tt.want {
+					t.Errorf("seed %d: goodput %.1f %% of the best fixed limit, want at least %.0f %%", seed, 100*ratio, 100*tt.want)
+				}
+				if r.done != tt.objects {
+					t.Errorf("seed %d: %d of %d objects done", seed, r.done, tt.objects)
+				}
+				if max := highestLimit(r.decisions); max > tt.maxL {
+					t.Errorf("seed %d: limit %d above the maximum %d", seed, max, tt.maxL)
+				}
+				if share := float64(r.overloads) / float64(r.requests); share > 0.01 {
+					t.Errorf("seed %d: %.2f %% of requests overloaded, want at most 1 %%", seed, 100*share)
+				}
+			}
+		})
+	}
+}
+
+func highestLimit(ds []Decision) int {
+	m := 0
+	for _, d := range ds {
+		m = max(m, d.Limit)
+	}
+	return m
+}
+
+// TestModelCostChange changes the grid's costs halfway, as when a second load starts on it
+// (article → busy: the knee moves from about 8 to 3) or stops (busy → article).
+func TestModelCostChange(t *testing.T) {
+	t.Parallel()
+	const switchAt = 30 * time.Second
+	for _, seed := range modelSeeds {
+		// A second load starts.
+		m := modelRun{prof: article, after: busy, switchAt: switchAt, objects: 1 << 30,
+			maxTime: 90 * time.Second, seed: seed}
+		c := mustNew(t, WithSeed(seed), WithFixedBatchSize(1))
 		r := simulate(c, m)
-		t.Logf("%-8s best fixed L=%d %.1f/s; auto %.1f/s (%.1f%%) elapsed %s overloads %d/%d mean L(2nd half) %.1f",
-			p.name, bestL, best, r.goodput, 100*r.goodput/best, r.elapsed.Round(time.Second), r.overloads, r.requests,
-			meanLimit(2, r.decisions, r.elapsed/2, r.elapsed))
-		if testing.Verbose() && p.name == *exploreProfile {
-			for _, d := range r.decisions {
-				t.Log(d)
+		cut, knee := time.Duration(-1), time.Duration(-1)
+		for _, d := range r.decisions {
+			at := d.Time.Sub(modelEpoch)
+			if at < switchAt {
+				continue
+			}
+			if cut < 0 && d.Limit <= 5 {
+				cut = at - switchAt
+			}
+			if knee < 0 && d.Limit <= 4 {
+				knee = at - switchAt
 			}
 		}
+		after := meanLimit(2, r.decisions, switchAt+15*time.Second, m.maxTime)
+		t.Logf("seed %d, second load starts: limit ≤ 5 after %s, ≤ 4 after %s; mean limit from 15 s after: %.1f",
+			seed, cut.Round(100*time.Millisecond), knee.Round(100*time.Millisecond), after)
+		if cut < 0 || cut > 4*time.Second || knee < 0 || knee > 8*time.Second {
+			t.Errorf("seed %d: the limit took %s to come down to 5 and %s to 4, want 4 s and 8 s", seed, cut, knee)
+		}
+		if after < 2 || after > 4.5 {
+			t.Errorf("seed %d: mean limit %.1f at the new knee (3), want within [2, 4.5]", seed, after)
+		}
+
+		// It stops.
+		m = modelRun{prof: busy, after: article, switchAt: switchAt, objects: 1 << 30,
+			maxTime: 90 * time.Second, seed: seed}
+		c = mustNew(t, WithSeed(seed), WithFixedBatchSize(1))
+		r = simulate(c, m)
+		up := time.Duration(-1)
+		for _, d := range r.decisions {
+			if at := d.Time.Sub(modelEpoch); at >= switchAt && up < 0 && d.Limit >= 5 {
+				up = at - switchAt
+			}
+		}
+		after = meanLimit(2, r.decisions, switchAt+30*time.Second, m.maxTime)
+		t.Logf("seed %d, second load stops: limit ≥ 5 after %s; mean limit from 30 s after: %.1f",
+			seed, up.Round(100*time.Millisecond), after)
+		if up < 0 || up > 20*time.Second || after < 4.5 {
+			t.Errorf("seed %d: limit reached 5 after %s (want 20 s), mean %.1f (want ≥ 4.5)", seed, up, after)
+		}
 	}
 }
 
-var variant = flag.String("variant", "", "option variant for TestModelSeeds")
-
-func TestModelSeeds(t *testing.T) {
-	if *exploreProfile == "" {
-		t.Skip("exploration: -explore all")
-	}
-	var extra []Option
-	switch *variant {
-	case "w2":
-		extra = append(extra, WithWindow(2*time.Second, 30*time.Second))
-	case "e05":
-		extra = append(extra, WithMinElasticity(0.05))
-	case "s100":
-		extra = append(extra, WithWindowSamples(100))
-	case "s100e07":
-		extra = append(extra, WithWindowSamples(100), WithMinElasticity(0.07))
-	case "s100e10":
-		extra = append(extra, WithWindowSamples(100), WithMinElasticity(0.10))
-	case "s64":
-		extra = append(extra, WithWindowSamples(64))
-	case "s64e05":
-		extra = append(extra, WithWindowSamples(64), WithMinElasticity(0.05))
-	case "w2e05":
-		extra = append(extra, WithWindow(2*time.Second, 30*time.Second), WithMinElasticity(0.05))
-	}
-	for _, p := range []profile{article, busy, large, serial, shed} {
-		maxL := 16
-		if p.name == "large" {
-			maxL = 64
-		}
-		objs := map[string]int{"article": 3000, "busy": 2400, "large": 47000, "serial": 2000, "overload": 3000}[p.name]
-		lo, sum, n := 2.0, 0.0, 0
-		var ratios []float64
-		for seed := uint64(1); seed <= 8; seed++ {
-			m := modelRun{prof: p, objects: objs, seed: seed}
-			best, _ := bestFixed(t, m, maxL, 1)
-			c := mustNew(t, append([]Option{WithMaxConcurrency(maxL), WithFixedBatchSize(1), WithSeed(seed)}, extra...)...)
-			r := simulate(c, m)
-			q := r.goodput / best
-			ratios = append(ratios, math.Round(q*1000)/10)
-			lo = min(lo, q)
-			sum += q
-			n++
-		}
-		t.Logf("%-8s min %.1f%% mean %.1f%% %v", p.name, 100*lo, 100*sum/float64(n), ratios)
-	}
-}
-
-var batchObjects = flag.Int("objects", 8000, "objects of TestModelExploreBatch")
-
+// batchy has a per-request cost (60 % of a one-object call) and a per-object cost that grows
+// with the batch (a larger transaction): the cost per object is lowest near 24.
 var batchy = profile{name: "batchy", s1: 32800 * time.Microsecond, sigma: 0.47, kappa: 0.0065,
 	tau: 0.064, nc: 10, perRequest: 0.6, batchKnee: 400, jitter: 0.2}
 
-func TestModelExploreBatch(t *testing.T) {
-	if *exploreProfile == "" {
-		t.Skip("exploration")
+// TestModelBatch adapts limit and batch together and checks that the batch converges to a
+// size whose cost per object is within 5 % of the best, and that goodput over a long run
+// (about 4.5 minutes of model time) is close to the best fixed pair.
+func TestModelBatch(t *testing.T) {
+	t.Parallel()
+	perObject := func(b int) float64 { return batchy.work(b) / float64(b) }
+	bestCost := math.Inf(1)
+	for b := 1; b <= 1024; b++ {
+		bestCost = min(bestCost, perObject(b))
 	}
-	for seed := uint64(1); seed <= 4; seed++ {
-		m := modelRun{prof: batchy, objects: *batchObjects, seed: seed}
+	for _, seed := range modelSeeds {
+		m := modelRun{prof: batchy, objects: 30000, seed: seed}
+		fm := m
+		fm.objects = 10000
 		best, bl, bb := 0.0, 0, 0
-		for b := 1; b <= 128; b *= 2 {
-			g, l := bestFixed(t, m, 16, b)
-			if g > best {
+		for b := 8; b <= 128; b *= 2 {
+			if g, l := bestFixed(t, fm, 16, b); g > best {
 				best, bl, bb = g, l, b
 			}
 		}
 		c := mustNew(t, WithSeed(seed))
 		r := simulate(c, m)
-		t.Logf("seed %d best fixed L=%d b=%d %.1f/s; auto %.1f/s (%.1f%%) elapsed %s final L=%d b=%d",
-			seed, bl, bb, best, r.goodput, 100*r.goodput/best, r.elapsed.Round(time.Second), c.Limit(), c.BatchSize())
-		if *exploreProfile == "batchy" && seed == *exploreSeed {
-			for _, d := range r.decisions {
-				if d.Reason != ReasonHold {
-					t.Log(d)
-				}
+		var final Decision
+		for _, d := range r.decisions {
+			if d.Reason == ReasonHold {
+				final = d
 			}
+		}
+		reach := time.Duration(-1)
+		for _, d := range r.decisions {
+			if d.BatchSize >= 16 {
+				reach = d.Time.Sub(modelEpoch)
+				break
+			}
+		}
+		ratio := r.goodput / best
+		excess := perObject(final.BatchSize)/bestCost - 1
+		t.Logf("seed %d: best fixed L=%d b=%d %.1f/s; adaptive %.1f/s = %.1f %%, settled at L=%d b=%d (cost per object +%.1f %% over the best), batch ≥ 16 after %s",
+			seed, bl, bb, best, r.goodput, 100*ratio, final.Limit, final.BatchSize, 100*excess, reach.Round(time.Second))
+		if excess > 0.05 {
+			t.Errorf("seed %d: settled batch %d costs %.1f %% more per object than the best", seed, final.BatchSize, 100*excess)
+		}
+		if ratio < 0.90 {
+			t.Errorf("seed %d: goodput %.1f %% of the best fixed pair, want at least 90 %%", seed, 100*ratio)
+		}
+		if reach < 0 || reach > 45*time.Second {
+			t.Errorf("seed %d: batch reached 16 after %s, want within 45 s", seed, reach)
 		}
 	}
 }
 
-func TestModelExploreChange(t *testing.T) {
-	if *exploreProfile == "" {
-		t.Skip("exploration")
+// TestModelLatencyBudget has batches that always pay, a 2 s client timeout, and a grid that
+// becomes six times slower halfway: calls must stay within the budget (0.5 s at the 90th
+// percentile) apart from a short transition, and time-outs stay rare.
+func TestModelLatencyBudget(t *testing.T) {
+	t.Parallel()
+	fast := profile{name: "fast", s1: 10 * time.Millisecond, sigma: 0.1, perRequest: 0.5, jitter: 0.2}
+	slow := fast
+	slow.s1 *= 6
+	const timeout = 2 * time.Second
+	for _, seed := range modelSeeds {
+		m := modelRun{prof: fast, after: slow, switchAt: 120 * time.Second, objects: 1 << 30,
+			maxTime: 240 * time.Second, timeout: timeout, seed: seed}
+		c := mustNew(t, WithSeed(seed), WithClientTimeout(timeout))
+		r := simulate(c, m)
+		var over, windows int
+		var maxBatchBefore, lastBatch int
+		for _, d := range r.decisions {
+			at := d.Time.Sub(modelEpoch)
+			if d.Window.OK == 0 {
+				continue
+			}
+			windows++
+			settling := at < 60*time.Second || (at > m.switchAt && at < m.switchAt+20*time.Second)
+			if !settling && d.Window.LatencyP90 > timeout/4 {
+				over++
+			}
+			if at < m.switchAt {
+				maxBatchBefore = max(maxBatchBefore, d.BatchSize)
+			}
+			lastBatch = d.BatchSize
+		}
+		t.Logf("seed %d: %d windows, %d over budget outside transitions; batch up to %d before the slowdown, %d at the end; %d time-outs in %d requests",
+			seed, windows, over, maxBatchBefore, lastBatch, r.overloads, r.requests)
+		if over > windows/20 {
+			t.Errorf("seed %d: %d of %d windows over the latency budget", seed, over, windows)
+		}
+		if maxBatchBefore < 8 || lastBatch >= maxBatchBefore {
+			t.Errorf("seed %d: batch %d before, %d after a 6× slowdown: want growth, then a cut", seed, maxBatchBefore, lastBatch)
+		}
+		if r.overloads > 20 {
+			t.Errorf("seed %d: %d time-outs", seed, r.overloads)
+		}
 	}
-	for _, pair := range [][2]profile{{article, busy}, {busy, article}} {
-		for seed := uint64(1); seed <= 4; seed++ {
-			m := modelRun{prof: pair[0], after: pair[1], switchAt: 30 * time.Second, objects: 1 << 30,
-				maxTime: 90 * time.Second, seed: seed}
-			c := mustNew(t, WithSeed(seed), WithFixedBatchSize(1))
-			r := simulate(c, m)
-			var trace []int
-			for s := 25; s < 90; s += 1 {
-				trace = append(trace, limitAt(2, r.decisions, time.Duration(s)*time.Second))
+}
+
+// TestModelMaxBatch has a grid that refuses batches above 100 while larger ones would pay.
+func TestModelMaxBatch(t *testing.T) {
+	t.Parallel()
+	capped := profile{name: "capped", s1: 10 * time.Millisecond, sigma: 0.2, kappa: 0.01,
+		perRequest: 0.9, maxBatch: 100, jitter: 0.2}
+	for _, seed := range modelSeeds {
+		m := modelRun{prof: capped, objects: 1 << 30, maxTime: 10 * time.Minute, seed: seed}
+		c := mustNew(t, WithSeed(seed))
+		r := simulate(c, m)
+		var final Decision
+		for _, d := range r.decisions {
+			if d.Reason == ReasonHold {
+				final = d
 			}
-			t.Logf("%s→%s seed %d limits from 25 s: %v", pair[0].name, pair[1].name, seed, trace)
-			if *exploreProfile == "change" && seed == *exploreSeed {
-				for _, d := range r.decisions {
-					if d.Time.Sub(modelEpoch) > 20*time.Second && d.Time.Sub(modelEpoch) < 50*time.Second {
-						t.Log(d)
-					}
-				}
-			}
+		}
+		t.Logf("seed %d: settled at batch %d, limit %d; %d batches refused in %d requests", seed,
+			final.BatchSize, final.Limit, r.tooLarge, r.requests)
+		if final.BatchSize < 64 || final.BatchSize > 100 {
+			t.Errorf("seed %d: batch %d, want within [64, 100]", seed, final.BatchSize)
+		}
+		if r.tooLarge == 0 || r.tooLarge > 10 {
+			t.Errorf("seed %d: %d refusals, want a few", seed, r.tooLarge)
 		}
 	}
 }
