@@ -182,6 +182,8 @@ type Controller struct {
 
 	ceiling      int // knee memory: the limit stays at or below it until ceilingUntil
 	ceilingUntil time.Time
+	knee         int // the last knee an overload showed, until a window passes above it
+	kneeRepeats  int // overloads in a row that found that knee again
 	maxBatch     int // largest batch allowed by options or by the grid
 	badBatch     int // smallest batch the grid refused as too large; 0 if none
 	floorHits    int // consecutive overload cuts at the minimum limit
@@ -478,14 +480,34 @@ func (c *Controller) overload(now time.Time, latency time.Duration) Decision {
 	c.cutEpoch = now
 	reason := ReasonOverload
 	hit := c.limit // the level that overloaded: a probe's, if one was under way
+	top := hit - 1 // the highest level to allow for a while
+	probedUp := c.probe == kindUp
+	if probedUp {
+		top = c.base.limit // it cruised there without overload
+	}
 	if c.probe != kindNone {
 		c.abandonProbe(now)
 	}
 	if c.adaptL {
-		c.ceiling, c.ceilingUntil = max(1, hit-1), now.Add(c.o.kneeMemory)
-		if hit > 1 {
+		top = max(1, min(top, hit-1))
+		// The same knee (or a lower one) found again once its memory had expired: the probe
+		// above it was wasted, so remember it longer each time. (Overloads while the memory
+		// holds are the same congestion, not a confirmation.)
+		switch {
+		case c.knee > 0 && top <= c.knee && c.ceiling == 0:
+			c.kneeRepeats = min(c.kneeRepeats+1, maxKneeDoublings)
+		case c.knee == 0 || top > c.knee:
+			c.kneeRepeats = 0
+		}
+		c.knee = top
+		c.ceiling, c.ceilingUntil = top, now.Add(c.o.kneeMemory<<c.kneeRepeats)
+		switch {
+		case probedUp:
+			// The probe above a level that had no overload found the knee: back to that
+			// level (done by abandoning the probe). A further overload there halves.
+		case hit > 1:
 			c.setLimit(int(float64(hit)*c.o.backoff), now)
-		} else {
+		default:
 			// Nothing left to cut: pause admissions, longer each time.
 			d := min(backoffCap, backoffBase<<min(c.floorHits, 16))
 			d = time.Duration(float64(d) * (0.5 + 0.5*c.random()))
@@ -569,6 +591,9 @@ func (c *Controller) decide(now time.Time, st Window, little littleAcc, multi, f
 	}
 	if c.ceiling > 0 && !now.Before(c.ceilingUntil) {
 		c.ceiling = 0
+	}
+	if c.knee > 0 && c.limit > c.knee && st.OK > 0 && st.Overloaded == 0 {
+		c.knee, c.kneeRepeats = 0, 0 // a window above the old knee went well
 	}
 
 	// Safety: calls must stay well under the client timeout.
@@ -664,7 +689,7 @@ func (c *Controller) decide(now time.Time, st Window, little littleAcc, multi, f
 			}
 			if dir > 0 {
 				r = ReasonRelief
-				c.ceiling = 0
+				c.ceiling, c.knee, c.kneeRepeats = 0, 0, 0
 				c.queue = append(c.queue[:0], kindUp, kindDown)
 				if c.adaptB {
 					c.queue = append(c.queue, kindBatchUp)
@@ -680,12 +705,12 @@ func (c *Controller) decide(now time.Time, st Window, little littleAcc, multi, f
 	c.ref.fold(st)
 
 	if c.freeze > 0 {
-		// After an overload: hold, then search upwards (up to the knee memory) at once.
+		// After an overload: hold, then climb back (up to the knee memory) at once.
 		c.freeze--
 		if c.freeze > 0 {
 			return ReasonHold
 		}
-		c.queue = append(c.queue[:0], kindUp, kindDown)
+		c.queue = append(c.queue[:0], kindUp)
 		c.cruise = 1
 	}
 	c.cruise--
@@ -731,12 +756,16 @@ func (c *Controller) startProbe(now time.Time) bool {
 		}
 		return false
 	}
+	// Settled: one probe per slot of the rotation. A slot whose probe is impossible (at a
+	// bound, under the knee memory, or a fixed dimension) passes, so that the other probes
+	// do not come more often. Fixed dimensions are left out of the rotation altogether.
 	for range rotation {
 		k := rotation[c.rot%len(rotation)]
 		c.rot++
-		if c.tryProbe(k, now) {
-			return true
+		if (k.batch() && !c.adaptB) || (!k.batch() && !c.adaptL) {
+			continue
 		}
+		return c.tryProbe(k, now)
 	}
 	return false
 }

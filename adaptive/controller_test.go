@@ -315,9 +315,10 @@ func TestControllerRules(t *testing.T) {
 			opts: []Option{WithFixedBatchSize(1), WithMaxConcurrency(16)},
 			test: func(t *testing.T, d *driver) {
 				g := constant(50 * time.Millisecond)
-				d.run(30*time.Second, g)
-				if d.c.Limit() != 16 {
-					t.Fatalf("limit %d, want 16", d.c.Limit())
+				if _, ok := d.until(30*time.Second, g, func(x Decision) bool {
+					return x.Reason == ReasonHold && x.Limit == 16
+				}); !ok {
+					t.Fatalf("no hold at 16\n%s", summary(d.ds))
 				}
 				start := d.now.Add(-10 * time.Millisecond)
 				d.now = d.now.Add(time.Millisecond)
@@ -344,8 +345,8 @@ func TestControllerRules(t *testing.T) {
 						t.Fatalf("limit %d within the knee memory\n%s", x.Limit, summary(ds))
 					}
 				}
-				if d.c.Limit() != 7 {
-					t.Fatalf("recovered to %d within the knee memory, want 7\n%s", d.c.Limit(), summary(ds))
+				if l := settled(t, ds).Limit; l != 7 {
+					t.Fatalf("recovered to %d within the knee memory, want 7\n%s", l, summary(ds))
 				}
 				// After it, the search goes past it again.
 				d.run(60*time.Second, g)

@@ -78,6 +78,10 @@ var (
 	serial = profile{name: "serial", s1: 30 * time.Millisecond, sigma: 0.95, jitter: 0.2}
 	shed   = profile{name: "overload", s1: 32800 * time.Microsecond, sigma: 0.47, kappa: 0.0065,
 		tau: 0.064, nc: 10, overloadAt: 6, jitter: 0.2}
+	// shedRA scales well and sheds load past 12 in service with 503 and Retry-After: 1, like
+	// gridsim's overload profile.
+	shedRA = profile{name: "overload-retry-after", s1: 30 * time.Millisecond, sigma: 0.05,
+		kappa: 0.001, overloadAt: 12, retryAfter: time.Second, jitter: 0.2}
 )
 
 type modelRun struct {
@@ -292,10 +296,11 @@ func TestModelGoodput(t *testing.T) {
 		want    float64 // least share of the best fixed limit's goodput
 	}{
 		{article, 16, 3000, 0.95},
-		{busy, 16, 2400, 0.90},   // knee at 3
-		{large, 64, 47000, 0.90}, // knee above 40, --max-concurrency 64
-		{serial, 16, 2000, 0.90}, // writes serialised: flat goodput
-		{shed, 16, 3000, 0.90},   // 503 above 6 in service
+		{busy, 16, 2400, 0.90},    // knee at 3
+		{large, 64, 47000, 0.90},  // knee above 40, --max-concurrency 64
+		{serial, 16, 2000, 0.90},  // writes serialised: flat goodput
+		{shed, 16, 3000, 0.90},    // 503 above 6 in service
+		{shedRA, 16, 20000, 0.90}, // 503 and Retry-After: 1 above 12 in service
 	}
 	for _, tt := range tests {
 		t.Run(tt.prof.name, func(t *testing.T) {

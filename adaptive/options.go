@@ -77,6 +77,7 @@ const (
 	minBatchAttempts  = 4                      // batches in a window before that share counts
 	backoffBase       = 500 * time.Millisecond // first pause at the minimum limit
 	backoffCap        = 30 * time.Second       // longest backoff pause at the minimum limit
+	maxKneeDoublings  = 4                      // knee memory grows to 16× when the knee holds
 	maxLimit          = 1 << 16                // sanity bound on any limit option
 	maxBatchLimit     = 1 << 20                // sanity bound on any batch option
 )
