@@ -67,9 +67,9 @@
 // window closes at the first completion at least max([DefaultMinWindow], 2 latencies)
 // after it opened, once it holds enough OK attempts: (CV/0.02)², CV the spread of the
 // latencies in the last window that did not straddle a change, at least 16 and at least L,
-// at most [DefaultWindowSamples]
-// (100, enough for 2 % at a spread of 20 %). [DefaultMaxWindow] (30 s) ends it in any case;
-// a window with fewer than 8 OK attempts decides nothing.
+// at most [DefaultWindowSamples] (100, enough for 2 % at a spread of 20 %).
+// [DefaultMaxWindow] (30 s) ends it in any case; a window with fewer than 8 OK attempts
+// decides nothing.
 //
 // Goodput estimate. Decisions use Little's law: objects of OK attempts × mean in-flight /
 // busy time (the sum of the latencies of OK and ignored attempts). A count of completions
@@ -78,8 +78,8 @@
 // by 20–30 %. Little's estimate measures each attempt on its own and is not biased by it.
 //
 // Noise. The controller keeps the variance of ln(goodput) between windows at one setting
-// (EWMA, weight 0.2; 5 % at first). A probe lasts one window, or up to three while its
-// result is within one standard deviation of its threshold. A window whose answer is
+// (EWMA, weight 0.2; 5 % at first, never taken below 1 %). A probe lasts one window, or up to
+// three while its result is within one standard deviation of its threshold. A window whose answer is
 // already clear ends early (after two latencies and at least max(16, 2L) attempts): a probe
 // or a cruise window below 0.8 or above 1.25 times its reference, a startup step below 0.8
 // times the growth it needs (startup never ends early on a win, since stopping on a win
@@ -105,9 +105,10 @@
 // follows, because a reference taken before the grid became faster makes a down-probe look
 // better than it is. Once settled, the controller cruises [DefaultProbeInterval] windows
 // (6, jittered ±25 % with [WithSeed]) between probes, in the rotation L down, L up, batch up,
-// L down, L up, batch down: the batch is tuned on a slower loop than L. A probe is the
-// throughput guard of the reference design: whatever it does to goodput, the setting comes
-// back unless U rose. The limit is never above the maximum ([WithMaxConcurrency], default
+// L down, L up, batch down: the batch is tuned on a slower loop than L. A slot whose probe is
+// impossible (at a bound or under the knee memory) passes, so the others do not come more
+// often; pinned dimensions are left out. A probe is the throughput guard of the reference
+// design: whatever it does to goodput, the setting comes back unless U rose. The limit is never above the maximum ([WithMaxConcurrency], default
 // [DefaultMaxConcurrency]), nor the batch above [WithMaxBatchSize].
 //
 // Hold. Between probes, and whenever the limit is not used (mean in-flight below L/2: the

@@ -39,7 +39,9 @@ const (
 	// DefaultProbeInterval is the number of windows spent cruising at a setting between
 	// probes, before ±25 % jitter.
 	DefaultProbeInterval = 6
-	// DefaultKneeMemory is how long an overload keeps a ceiling one below the limit it hit.
+	// DefaultKneeMemory is how long an overload keeps the limit at or below the highest level
+	// known to be free of overload; it doubles, up to 16 times, each time a probe after it
+	// expires finds the same knee.
 	DefaultKneeMemory = time.Minute
 	// DefaultMinWindow and DefaultMaxWindow bound a window's length; within them a window
 	// lasts at least two smoothed latencies.
@@ -301,7 +303,7 @@ func WithProbeInterval(windows int) Option {
 }
 
 // WithKneeMemory sets how long an overload keeps the limit below the level that hit it
-// (default [DefaultKneeMemory]).
+// (default [DefaultKneeMemory]; doubled, up to 16 times, while the knee holds).
 func WithKneeMemory(d time.Duration) Option {
 	return func(o *options) error {
 		if err := positive("knee memory", d); err != nil {
