@@ -20,7 +20,7 @@ func (s *Server) runBatch(data any, items []any) (*result, []byte, *apiError) {
 		return nil, nil, protoErr("The request object needs a JSON object or a list of objects")
 	}
 	if s.opts.maxBatch > 0 && len(items) > s.opts.maxBatch {
-		return nil, nil, protoErr("Too many objects in the request: %d (the limit is %d)", len(items), s.opts.maxBatch)
+		return nil, nil, batchTooLarge(len(items), s.opts.maxBatch)
 	}
 	return s.writeOp(func(t *tx) (*result, *apiError) {
 		state := map[string]any{}
@@ -42,6 +42,12 @@ func (s *Server) runBatch(data any, items []any) (*result, []byte, *apiError) {
 		}
 		return out, nil
 	})
+}
+
+// batchTooLarge answers a request call with more items than the cap (WithMaxBatch or the
+// profile's max_batch).
+func batchTooLarge(n, limit int) *apiError {
+	return protoErr("Too many objects in the request: %d (the limit is %d)", n, limit)
 }
 
 func (s *Server) runItem(t *tx, it any, state map[string]any) (*result, *apiError) {

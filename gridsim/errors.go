@@ -14,6 +14,12 @@ type apiError struct {
 	class  string // the full value of "Error"
 	code   string
 	text   string
+	// Front-end replies and faults (cost.go): page is an HTML body sent instead of the JSON
+	// envelope, retryAfter (seconds, when > 0) a Retry-After header, and reset asks for the
+	// connection to be reset instead of any reply.
+	page       string
+	retryAfter int
+	reset      bool
 }
 
 func (e *apiError) Error() string { return e.class }
@@ -57,6 +63,43 @@ func unavailableErr(detail string) *apiError {
 	t := "The database is unavailable: " + detail
 	return &apiError{status: http.StatusServiceUnavailable, class: "AdmConDataError: None (IBDataError: IB.Data:" + t + ")", code: "Server.Ibap.Data", text: t}
 }
+
+// statusPage is the web server's own HTML reply for 503 or 429, sent before WAPI is reached
+// (overload and injected faults), with a Retry-After header when retryAfter > 0.
+func statusPage(status, retryAfter int) *apiError {
+	e := &apiError{status: status, retryAfter: retryAfter}
+	switch status {
+	case http.StatusTooManyRequests:
+		e.class, e.page = "429 Too Many Requests", tooManyPage
+	default:
+		e.class, e.page = "503 Service Unavailable", unavailablePage
+	}
+	return e
+}
+
+// resetConn is the "error" that resets the connection instead of replying.
+var resetConn = &apiError{class: "connection reset", reset: true}
+
+const unavailablePage = `<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">
+<html><head>
+<title>503 Service Unavailable</title>
+</head><body>
+<h1>Service Unavailable</h1>
+<p>The server is temporarily unable to service your
+request due to maintenance downtime or capacity
+problems. Please try again later.</p>
+</body></html>
+`
+
+const tooManyPage = `<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">
+<html><head>
+<title>429 Too Many Requests</title>
+</head><body>
+<h1>Too Many Requests</h1>
+<p>The user has sent too many requests
+in a given amount of time.</p>
+</body></html>
+`
 
 // Frequent texts.
 func refNotFound(ref string) *apiError { return notFoundErr("Reference %s not found", ref) }

@@ -8,8 +8,7 @@ import (
 // The request path has one place where service costs and faults hook in: every WAPI request,
 // once authenticated and parsed and before it touches the store, passes through
 // gate.admit; once executed, and before its reply is written, through gate.done. The default
-// gate does nothing. The cost model and fault injection (a later change) replace it through
-// an Option; nothing else in the request path needs to change.
+// gate does nothing; a grid with a cost profile or faults uses simGate (cost.go).
 
 // requestKind classifies a WAPI request for the gate.
 type requestKind uint8
@@ -42,21 +41,27 @@ type requestInfo struct {
 	conn     uint64 // connection id (0 when unknown)
 	version  string // WAPI version of the URL
 	start    time.Time
+	seq      uint64        // arrival sequence number among WAPI requests, from 1
+	arrived  int64         // when it arrived, on the cost model's clock (simGate only)
+	lost     bool          // fault: reset the connection instead of replying
+	spike    time.Duration // fault: extra latency in service
 }
 
-// gate admits requests and accounts for their cost.
+// gate admits requests and accounts for their cost. Every request that admit lets through
+// passes through done exactly once, whether its execution succeeded or failed.
 type gate interface {
 	// admit runs before execution. A non-nil error is returned to the client instead of
 	// executing the request (a fault); admit may also wait (queueing, service time) and must
 	// return early with an error when ctx ends.
 	admit(ctx context.Context, ri *requestInfo) *apiError
-	// done runs after execution, with writes and returned filled in, before the reply is
-	// written; it may wait (a cost proportional to the work done).
-	done(ctx context.Context, ri *requestInfo)
+	// done runs after execution, with writes and returned filled in (0 when execution
+	// failed), before the reply is written; it may wait (a cost proportional to the work
+	// done). A non-nil error replaces the reply (a lost reply is resetConn).
+	done(ctx context.Context, ri *requestInfo) *apiError
 }
 
 // openGate is the default: no cost, no faults.
 type openGate struct{}
 
 func (openGate) admit(context.Context, *requestInfo) *apiError { return nil }
-func (openGate) done(context.Context, *requestInfo)            {}
+func (openGate) done(context.Context, *requestInfo) *apiError  { return nil }

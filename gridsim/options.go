@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"strings"
 	"time"
 )
@@ -21,6 +22,12 @@ const (
 	// DefaultMaxResults is the WAPI default for _max_results: more than 1000 results is an
 	// error.
 	DefaultMaxResults = -1000
+	// DefaultSpeed is the default speed: grid time runs at wall-clock pace.
+	DefaultSpeed = 1.0
+	// DefaultSeed is the default seed of jitter and fault decisions.
+	DefaultSeed int64 = 1
+	// MaxSpeed is the largest speed accepted.
+	MaxSpeed = 1e6
 )
 
 // Option configures a Server. Options check their arguments and return an error rather than
@@ -38,6 +45,10 @@ type options struct {
 	logger         *slog.Logger
 	accessLog      io.Writer
 	allowReset     bool
+	profile        Profile
+	speed          float64
+	seed           int64
+	faults         FaultSpec
 }
 
 func defaultOptions() options {
@@ -47,7 +58,18 @@ func defaultOptions() options {
 		maxBatch:       DefaultMaxBatch,
 		maxBody:        DefaultMaxBody,
 		now:            time.Now,
+		profile:        mustProfile(DefaultProfile),
+		speed:          DefaultSpeed,
+		seed:           DefaultSeed,
 	}
+}
+
+func mustProfile(name string) Profile {
+	p, ok := LookupProfile(name)
+	if !ok {
+		panic("gridsim: no built-in profile " + name)
+	}
+	return p
 }
 
 // WithUser adds a user who may log in with HTTP Basic. There are no users by default, so a
@@ -180,6 +202,52 @@ func WithAccessLog(w io.Writer) Option {
 func WithAllowReset(allow bool) Option {
 	return func(o *options) error {
 		o.allowReset = allow
+		return nil
+	}
+}
+
+// WithProfile sets the grid's cost profile (default: the built-in DefaultProfile, "instant",
+// which costs nothing). The profile is validated; its max_batch, when set, caps batches like
+// WithMaxBatch (the smaller cap wins).
+func WithProfile(p Profile) Option {
+	return func(o *options) error {
+		if err := p.Validate(); err != nil {
+			return err
+		}
+		o.profile = p.clone()
+		return nil
+	}
+}
+
+// WithSpeed divides every cost of the profile by k, so that grid time runs k times faster
+// than wall-clock time (default DefaultSpeed, 1). Fault durations are not scaled.
+func WithSpeed(k float64) Option {
+	return func(o *options) error {
+		if !(k > 0) || k > MaxSpeed || math.IsInf(k, 0) {
+			return fmt.Errorf("gridsim: speed %v: want more than 0 and at most %v", k, MaxSpeed)
+		}
+		o.speed = k
+		return nil
+	}
+}
+
+// WithSeed sets the seed of service-time jitter and fault decisions (default DefaultSeed):
+// under one seed the i-th WAPI request always gets the same jitter and the same fault.
+func WithSeed(seed int64) Option {
+	return func(o *options) error {
+		o.seed = seed
+		return nil
+	}
+}
+
+// WithFaults injects faults into WAPI requests (default: none); see FaultSpec and
+// ParseFaults. The spec is validated.
+func WithFaults(fs FaultSpec) Option {
+	return func(o *options) error {
+		if err := fs.Validate(); err != nil {
+			return err
+		}
+		o.faults = FaultSpec{Faults: append([]Fault(nil), fs.Faults...)}
 		return nil
 	}
 }

@@ -32,6 +32,7 @@ type persister struct {
 	db   *bolt.DB
 	mu   sync.Mutex
 	q    []*pending
+	busy bool // a group is being committed
 	kick chan struct{}
 	stop chan struct{}
 	done chan struct{}
@@ -64,8 +65,10 @@ func openPersister(dir string, s *Server) (*persister, error) {
 }
 
 // load reads every object into the server's store.
-func (p *persister) load() error {
-	st := p.s.st
+func (p *persister) load() error { return p.loadInto(p.s.st) }
+
+// loadInto reads every object into st.
+func (p *persister) loadInto(st *store) error {
 	return p.db.Update(func(btx *bolt.Tx) error {
 		b, err := btx.CreateBucketIfNotExists(bucketObjects)
 		if err != nil {
@@ -200,6 +203,19 @@ func (p *persister) push(pd *pending) <-chan error {
 	return pd.errc
 }
 
+// idle reports whether nothing is queued or being committed.
+func (p *persister) idle() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.q) == 0 && !p.busy
+}
+
+// barrier queues an empty transaction: its channel receives once everything queued before it
+// is committed (or has failed).
+func (p *persister) barrier() <-chan error {
+	return p.push(&pending{errc: make(chan error, 1)})
+}
+
 // wipe queues the deletion of every object, after every write queued before it.
 func (p *persister) wipe() <-chan error {
 	return p.push(&pending{wipe: true, errc: make(chan error, 1)})
@@ -224,6 +240,7 @@ func (p *persister) flush() {
 		p.mu.Lock()
 		group := p.q
 		p.q = nil
+		p.busy = len(group) > 0
 		p.mu.Unlock()
 		if len(group) == 0 {
 			return
@@ -262,6 +279,9 @@ func (p *persister) flush() {
 			return btx.Bucket(bucketMeta).Put([]byte("next_dns_view"), append([]byte(nil), buf[:]...))
 		})
 		if err == nil {
+			p.mu.Lock()
+			p.busy = false
+			p.mu.Unlock()
 			for _, pd := range group {
 				pd.errc <- nil
 			}
@@ -284,6 +304,9 @@ func (p *persister) fail(group []*pending, err error) {
 			pd.t.rollback()
 		}
 	}
+	p.mu.Lock()
+	p.busy = false
+	p.mu.Unlock()
 	p.s.mu.Unlock()
 	for _, pd := range all {
 		pd.errc <- fmt.Errorf("commit failed: %w", err)

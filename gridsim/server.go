@@ -3,6 +3,7 @@ package gridsim
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,6 +28,8 @@ type Server struct {
 	st      *store
 	sess    *sessions
 	gate    gate
+	sim     *simGate // the gate when it is not openGate; nil otherwise
+	started time.Time
 	db      *persister
 	pageKey []byte
 	log     *slog.Logger
@@ -38,7 +41,7 @@ type Server struct {
 	conns, openConns                    atomic.Int64
 	byMethod                            [5]atomic.Int64
 	byStatus                            [600]atomic.Int64
-	connSeq                             atomic.Uint64
+	connSeq, wapiSeq                    atomic.Uint64
 }
 
 // New builds a Server. With WithDataDir it opens (or creates) the database and loads the
@@ -58,13 +61,21 @@ func New(opts ...Option) (*Server, error) {
 			o.users[n] = p
 		}
 	}
+	if m := o.profile.MaxBatch; m > 0 && (o.maxBatch == 0 || m < o.maxBatch) {
+		o.maxBatch = m
+	}
 	s := &Server{
 		opts:    o,
 		ty:      newTypes(),
 		sess:    newSessions(o.sessionTimeout),
 		gate:    openGate{},
+		started: o.now(),
 		pageKey: make([]byte, 32),
 		log:     o.logger,
+	}
+	if !o.profile.zeroCost() || o.profile.OverloadAt > 0 || len(o.faults.Faults) > 0 {
+		s.sim = newSimGate(s, s.started)
+		s.gate = s.sim
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -141,6 +152,26 @@ type Stats struct {
 	Connections     int64          `json:"connections"`
 	OpenConnections int64          `json:"open_connections"`
 	Objects         map[string]int `json:"objects"`
+
+	// Profile is the name of the cost profile and Speed the speed (see /_sim/profile).
+	Profile string  `json:"profile"`
+	Speed   float64 `json:"speed"`
+	// InService is the number of WAPI requests in service (admitted by the cost model and not
+	// yet done): the n of the profile's slowdown.
+	InService int `json:"in_service"`
+	// UptimeSeconds is the wall-clock time since the server started and GridSeconds the same
+	// in grid time (uptime × speed): take the difference of two readings to time a run in
+	// grid seconds.
+	UptimeSeconds float64 `json:"uptime_seconds"`
+	GridSeconds   float64 `json:"grid_seconds"`
+	// ServiceGridSeconds is the service time charged by the cost model, summed over all
+	// requests, in grid seconds (wall time in service × speed).
+	ServiceGridSeconds float64 `json:"service_grid_seconds"`
+	// Faults counts the faults injected, by kind (503, 503ra, 429, reset, lost, spike,
+	// outage: occurrences started) and the 503s of the profile's overload_at ("overload").
+	Faults map[string]int64 `json:"faults"`
+	// Restarts counts the restarts at the end of outages.
+	Restarts int64 `json:"restarts"`
 }
 
 var methodNames = [5]string{"GET", "POST", "PUT", "DELETE", "OTHER"}
@@ -163,6 +194,19 @@ func (s *Server) Stats() Stats {
 		Connections: s.conns.Load(), OpenConnections: s.openConns.Load(),
 		RequestsByMethod: map[string]int64{}, RequestsByStatus: map[string]int64{},
 		Objects: map[string]int{},
+		Profile: s.opts.profile.Name, Speed: s.opts.speed, Faults: map[string]int64{},
+	}
+	up := s.opts.now().Sub(s.started).Seconds()
+	st.UptimeSeconds, st.GridSeconds = up, up*s.opts.speed
+	if g := s.sim; g != nil {
+		st.InService = g.ps.inService()
+		st.ServiceGridSeconds = time.Duration(g.serviceNS.Load()).Seconds() * s.opts.speed
+		for i, k := range faultKinds {
+			if n := g.counts[i].Load(); n > 0 {
+				st.Faults[string(k)] = n
+			}
+		}
+		st.Restarts = g.restarts.Load()
 	}
 	for i := range s.byMethod {
 		if n := s.byMethod[i].Load(); n > 0 {
@@ -239,6 +283,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(sw, http.StatusOK, map[string]any{"status": "ok"})
 	case path == "/_sim/stats":
 		writeJSON(sw, http.StatusOK, s.Stats())
+	case path == "/_sim/profile":
+		writeJSON(sw, http.StatusOK, s.SimInfo())
 	case path == "/_sim/reset":
 		s.serveReset(sw, r)
 	default:
@@ -256,6 +302,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, e *apiError) {
+	if e.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.retryAfter))
+	}
+	if e.page != "" {
+		w.Header().Set("Content-Type", "text/html; charset=iso-8859-1")
+		w.WriteHeader(e.status)
+		_, _ = io.WriteString(w, e.page)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(e.status)
 	_, _ = w.Write(appendError(nil, e))
@@ -278,6 +333,29 @@ func (s *Server) serveReset(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"reset": true})
 }
 
+// SimInfo is what GET /_sim/profile serves: the active cost profile (with its assumptions),
+// the speed, the seed and the faults, so that a report on a run against a grid started
+// elsewhere can label its assumptions and convert wall time into grid time.
+type SimInfo struct {
+	Profile Profile `json:"profile"`
+	Speed   float64 `json:"speed"`
+	Seed    int64   `json:"seed"`
+	// Faults is the fault spec in ParseFaults syntax ("" for none).
+	Faults string `json:"faults"`
+	// MaxBatch is the cap on items per request call in force (profile or WithMaxBatch; 0:
+	// none).
+	MaxBatch int `json:"max_batch"`
+}
+
+// SimInfo returns the active profile, speed, seed and faults.
+func (s *Server) SimInfo() SimInfo {
+	p := s.opts.profile.clone()
+	if p.Assumptions == nil {
+		p.Assumptions = []string{}
+	}
+	return SimInfo{Profile: p, Speed: s.opts.speed, Seed: s.opts.seed, Faults: s.opts.faults.String(), MaxBatch: s.opts.maxBatch}
+}
+
 // reset deletes every object, in memory and on disk.
 func (s *Server) reset() *apiError {
 	s.mu.Lock()
@@ -293,6 +371,29 @@ func (s *Server) reset() *apiError {
 		}
 	}
 	return nil
+}
+
+// restart rebuilds the store as a restarted grid would: from the database when there is a
+// data directory (so memory holds exactly what was committed), otherwise it keeps memory as
+// it is. It waits for commits in progress to finish first.
+func (s *Server) restart() error {
+	if s.db == nil {
+		return nil
+	}
+	for {
+		s.mu.Lock()
+		if s.db.idle() {
+			st := newStore(s.ty)
+			err := s.db.loadInto(st)
+			if err == nil {
+				s.st = st
+			}
+			s.mu.Unlock()
+			return err
+		}
+		s.mu.Unlock()
+		<-s.db.barrier()
+	}
 }
 
 func (s *Server) accessLog(r *http.Request, w *statusWriter, user string, start time.Time) {
@@ -387,4 +488,22 @@ func (s *Server) readBody(r *http.Request) ([]byte, *apiError) {
 
 func isCtxErr(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// resetConn resets the client's connection without a reply: the connection is hijacked and
+// closed with SO_LINGER 0, so the client reads a TCP RST (ECONNRESET), not an orderly close.
+// Without a hijackable connection (HTTP/2, a recorder) the handler aborts instead.
+func (s *Server) resetConn(w *statusWriter) {
+	conn, _, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	raw := conn
+	if tc, ok := conn.(*tls.Conn); ok {
+		raw = tc.NetConn() // no close_notify: the peer must see a reset
+	}
+	if tcp, ok := raw.(*net.TCPConn); ok {
+		_ = tcp.SetLinger(0)
+	}
+	_ = raw.Close()
 }

@@ -84,6 +84,15 @@ func (s *Server) appendResult(b []byte, r *result, depth int) []byte {
 
 // serveWAPI handles /wapi/vX/...; it returns the authenticated user for the access log.
 func (s *Server) serveWAPI(w *statusWriter, r *http.Request) string {
+	seq := s.wapiSeq.Add(1)
+	var arrived int64
+	if s.sim != nil {
+		arrived = s.sim.ps.now()
+		if s.sim.inOutage(s.opts.now()) {
+			s.resetConn(w)
+			return "-"
+		}
+	}
 	rest := r.URL.Path[len("/wapi/"):]
 	verSeg, target, _ := strings.Cut(rest, "/")
 	user, basic, ok := s.authenticate(w, r)
@@ -109,7 +118,7 @@ func (s *Server) serveWAPI(w *statusWriter, r *http.Request) string {
 		writeError(w, aerr)
 		return user
 	}
-	ri := &requestInfo{basic: basic, start: s.opts.now(), items: 1, version: ver}
+	ri := &requestInfo{basic: basic, start: s.opts.now(), items: 1, version: ver, seq: seq, arrived: arrived}
 	if ci, ok := r.Context().Value(connKey{}).(*connInfo); ok {
 		ri.conn = ci.id
 		ri.firstReq = ci.reqs.Add(1) == 1
@@ -120,6 +129,10 @@ func (s *Server) serveWAPI(w *statusWriter, r *http.Request) string {
 	}
 	out, aerr := s.execute(r.Context(), method, target, list, body, r.Header.Get("Content-Type"), ri, r)
 	if aerr != nil {
+		if aerr.reset {
+			s.resetConn(w)
+			return user
+		}
 		writeError(w, aerr)
 		return user
 	}
@@ -200,12 +213,30 @@ func (s *Server) execute(ctx context.Context, method, target string, list []kv, 
 	if err := s.gate.admit(ctx, ri); err != nil {
 		return nil, err
 	}
+	res, body2, err := s.run(method, target, list, data, form, items, ri, r)
+	if err != nil {
+		ri.writes, ri.returned = 0, 0
+	} else {
+		ri.returned = res.returned()
+	}
+	if gerr := s.gate.done(ctx, ri); gerr != nil {
+		return nil, gerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &reply{status: res.status, body: body2}, nil
+}
+
+// run executes an admitted request.
+func (s *Server) run(method, target string, list []kv, data any, form bool, items []any, ri *requestInfo,
+	r *http.Request) (*result, []byte, *apiError) {
 	var res *result
 	var body2 []byte
 	switch ri.kind {
 	case kindLogout:
 		if method != http.MethodPost && method != http.MethodGet {
-			return nil, protoErr("Operation %s not allowed for logout", strings.ToLower(method))
+			return nil, nil, protoErr("Operation %s not allowed for logout", strings.ToLower(method))
 		}
 		if v, ok := cookieValue(r); ok {
 			if _, sig, ok := s.sess.check(v, s.opts.now()); ok {
@@ -217,24 +248,24 @@ func (s *Server) execute(ctx context.Context, method, target string, list []kv, 
 		body2 = []byte{}
 	case kindBatch:
 		if method != http.MethodPost {
-			return nil, protoErr("Operation %s not allowed for request", opName(method))
+			return nil, nil, protoErr("Operation %s not allowed for request", opName(method))
 		}
 		if len(list) > 0 {
-			return nil, protoErr("The request object takes no arguments: %s", list[0].key)
+			return nil, nil, protoErr("The request object takes no arguments: %s", list[0].key)
 		}
 		var err *apiError
 		res, body2, err = s.runBatch(data, items)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	case kindSchema:
 		if method != http.MethodGet {
-			return nil, protoErr("Operation %s not allowed for %s", opName(method), "the schema")
+			return nil, nil, protoErr("Operation %s not allowed for %s", opName(method), "the schema")
 		}
 		var err *apiError
 		res, err = s.schema(target, list, ri.version)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		body2 = s.appendResult(nil, res, 0)
 	case kindRead, kindSearch:
@@ -246,7 +277,7 @@ func (s *Server) execute(ctx context.Context, method, target string, list []kv, 
 		}
 		s.mu.RUnlock()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	default:
 		var err *apiError
@@ -254,12 +285,10 @@ func (s *Server) execute(ctx context.Context, method, target string, list []kv, 
 			return s.op(t, method, target, list, data, form)
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	ri.returned = res.returned()
-	s.gate.done(ctx, ri)
-	return &reply{status: res.status, body: body2}, nil
+	return res, body2, nil
 }
 
 func hasSchema(list []kv) bool {

@@ -1,0 +1,165 @@
+package gridsim_test
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/turbowapi/turbowapi/gridsim"
+	"github.com/turbowapi/turbowapi/internal/simtest"
+)
+
+// Tests of the cost model through real HTTPS clients on loopback: closed-loop raw net/http
+// clients with keep-alive and the session cookie, as the founding article's scripts ran.
+
+// loop is a closed-loop load: c clients sharing one session cookie, each sending its next
+// request as soon as the previous one is answered.
+type loop struct {
+	t      testing.TB
+	g      *simtest.Grid
+	hc     *http.Client
+	cookie string
+}
+
+func newLoop(t testing.TB, g *simtest.Grid, c int) *loop {
+	t.Helper()
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: g.RootCAs}, MaxIdleConnsPerHost: c, MaxConnsPerHost: c,
+		IdleConnTimeout: time.Minute}
+	t.Cleanup(tr.CloseIdleConnections)
+	l := &loop{t: t, g: g, hc: &http.Client{Transport: tr, Timeout: 2 * time.Minute}}
+	req, _ := http.NewRequest("GET", g.URL+"/wapi/v2.11/grid", nil)
+	req.SetBasicAuth(simtest.User, simtest.Password)
+	res, err := l.hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	for _, ck := range res.Cookies() {
+		if ck.Name == "ibapauth" {
+			l.cookie = `ibapauth="` + ck.Value + `"`
+		}
+	}
+	if res.StatusCode != 200 || l.cookie == "" {
+		t.Fatalf("login: status %d, cookie %q", res.StatusCode, l.cookie)
+	}
+	return l
+}
+
+// post sends one POST with the cookie and returns the status.
+func (l *loop) post(ctx context.Context, path, body string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, "POST", l.g.URL+"/wapi/v2.11/"+path, strings.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Cookie", l.cookie)
+	res, err := l.hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res.StatusCode, nil
+}
+
+// run sends n requests (body(i) for i in [from, from+n)) from c clients and returns the wall
+// time from the first send to the last reply; every reply must be want.
+func (l *loop) run(c, from, n int, want int, path string, body func(i int) string) time.Duration {
+	l.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var next atomic.Int64
+	next.Store(int64(from))
+	var wg sync.WaitGroup
+	errc := make(chan error, c)
+	t0 := time.Now()
+	for range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= from+n {
+					return
+				}
+				st, err := l.post(ctx, path, body(i))
+				if err == nil && st != want {
+					err = fmt.Errorf("request %d: status %d, want %d", i, st, want)
+				}
+				if err != nil {
+					errc <- err
+					cancel()
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	d := time.Since(t0)
+	close(errc)
+	for err := range errc {
+		l.t.Fatal(err)
+	}
+	return d
+}
+
+func networkBody(i int) string {
+	return fmt.Sprintf(`{"network":"%d.%d.%d.0/24","comment":"test-network"}`, 10+i>>16, (i>>8)&255, i&255)
+}
+
+// articleMedians are the part-4 medians: seconds for 1,024 networks at 1, 2, 4, 8, 16 and 32
+// in flight (seed-series.md §5.2).
+var articleMedians = []struct {
+	inFlight int
+	seconds  float64
+}{{1, 33.64}, {2, 23.56}, {4, 21.56}, {8, 19.39}, {16, 23.87}, {32, 55.50}}
+
+// calibrate replays the article on the article profile: n one-object POSTs per setting over
+// kept-alive connections with the cookie, and returns grid seconds scaled to 1,024 networks.
+func calibrate(t testing.TB, speed float64, n int) []float64 {
+	prof, _ := gridsim.LookupProfile(gridsim.ProfileArticle)
+	out := make([]float64, len(articleMedians))
+	for k, m := range articleMedians {
+		g := simtest.Start(t, gridsim.WithProfile(prof), gridsim.WithSpeed(speed))
+		l := newLoop(t, g, m.inFlight)
+		wall := l.run(m.inFlight, 0, n, http.StatusCreated, "network", networkBody)
+		out[k] = wall.Seconds() * speed * 1024 / float64(n)
+		g.HTTP.Close()
+	}
+	return out
+}
+
+// TestArticleCalibration: the article profile at 1, 2, 4, 8, 16 and 32 in flight lands
+// within ±15% of the article's medians, in grid seconds (wall × speed). To keep it to a few
+// seconds it creates 128 networks per setting (not 1,024) at speed 5 and scales the time to
+// 1,024; GRIDSIM_CALIBRATE=SPEED runs the full 1,024 per setting at that speed and prints the
+// table.
+func TestArticleCalibration(t *testing.T) {
+	speed, n := 5.0, 128
+	if v := os.Getenv("GRIDSIM_CALIBRATE"); v != "" {
+		s, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			t.Fatalf("GRIDSIM_CALIBRATE=%q: want a speed", v)
+		}
+		speed, n = s, 1024
+	}
+	got := calibrate(t, speed, n)
+	for k, m := range articleMedians {
+		dev := got[k]/m.seconds - 1
+		t.Logf("%2d in flight: %6.2f grid s (article median %5.2f s, %+5.1f%%)", m.inFlight, got[k], m.seconds, 100*dev)
+		if math.Abs(dev) > 0.15 {
+			t.Errorf("%d in flight: %.2f grid s is %+.1f%% off the article's %.2f s (limit ±15%%)", m.inFlight, got[k], 100*dev, m.seconds)
+		}
+	}
+}
