@@ -501,6 +501,11 @@ func (c *Controller) overload(now time.Time, latency time.Duration) Decision {
 		}
 		c.knee = top
 		c.ceiling, c.ceilingUntil = top, now.Add(c.o.kneeMemory<<c.kneeRepeats)
+		if top < 2 {
+			// Overloads at one or two in flight are an outage, not a knee: the backoff
+			// pauses below protect the grid, and when it comes back the limit may climb.
+			c.ceiling, c.knee, c.kneeRepeats = 0, 0, 0
+		}
 		switch {
 		case probedUp:
 			// The probe above a level that had no overload found the knee: back to that

@@ -122,7 +122,8 @@
 // Vector's 0.9 would leave it past the cliff for several windows). The knee memory then keeps
 // L at or below the highest level known to be free of overload (the probe's base, or the
 // level that overloaded minus one) for [DefaultKneeMemory] (1 minute), doubled, up to 16
-// times, each time a probe after it expires finds the same knee again. This is the only knee
+// times, each time a probe after it expires finds the same knee again (a knee below 2 is an
+// outage, not a knee, and is not remembered). This is the only knee
 // the controller remembers: before any overload nothing caps the search but the maximum (the
 // reference's L_knee, read as "the best level seen", would have blocked the climb after
 // startup; see §13 of concurrency-control.md). Probes pause for two windows, then the limit
@@ -205,6 +206,9 @@
 //	overload   503 + Retry-After: 1 above 12      ≥ 90 %, ≤ 1 % 503  93.1–93.8 %, 0.05 %
 //	article → busy halfway (a second load)        limit ≤ 4 within 8 s: 1.1–2.0 s
 //	busy → article halfway (it stops)             limit ≥ 5 within 20 s: 8.6–13.3 s
+//	article, every call 503 for 20 s (outage)     9–11 requests in the outage (about 1,000
+//	                                              in 20 s before it); limit back to 4 13–20 s
+//	                                              after it
 //	batching (60 % of a call per request)         ≥ 90 % of the best (L, batch) pair over
 //	                                              4.5 minutes: 94.5–95.7 %; batch 16, +1 % per
 //	                                              object over the best size, reached in ~20 s

@@ -28,6 +28,7 @@ type profile struct {
 	perRequest        float64       // share of a one-object call's cost paid once per request
 	batchKnee         float64       // per-object cost grows as 1 + b/batchKnee; 0 = flat
 	maxBatch          int           // larger batches are refused; 0 = no limit
+	down              bool          // every request is answered 503 at once
 	jitter            float64       // σ of the log-normal noise on each service time
 }
 
@@ -85,13 +86,14 @@ var (
 )
 
 type modelRun struct {
-	prof     profile
-	after    profile       // costs after switchAt
-	switchAt time.Duration // 0: no change
-	objects  int
-	timeout  time.Duration // client timeout; 0 = none
-	maxTime  time.Duration
-	seed     uint64
+	prof      profile
+	after     profile       // costs after switchAt
+	switchAt  time.Duration // 0: no change
+	restoreAt time.Duration // back to prof from then; 0: never
+	objects   int
+	timeout   time.Duration // client timeout; 0 = none
+	maxTime   time.Duration
+	seed      uint64
 }
 
 type modelResult struct {
@@ -100,6 +102,7 @@ type modelResult struct {
 	requests, overloads, tooLarge int
 	decisions                     []Decision
 	goodput                       float64 // objects per second
+	startTimes                    []time.Duration
 }
 
 type event struct {
@@ -146,6 +149,7 @@ func simulate(c *Controller, m modelRun) modelResult {
 		res                 modelResult
 		maxTime             = m.maxTime
 		prof                = m.prof
+		starts              []time.Duration
 	)
 	const fastReply = 2 * time.Millisecond // a 503 or a refused batch comes back at once
 	push := func(e *event) {
@@ -164,17 +168,21 @@ func simulate(c *Controller, m modelRun) modelResult {
 		if m.switchAt > 0 && now >= m.switchAt {
 			prof = m.after
 		}
+		if m.restoreAt > 0 && now >= m.restoreAt {
+			prof = m.prof
+		}
 		limit := c.Limit()
 		for remaining > 0 && inflight < limit && now >= pause {
 			b := min(c.BatchSize(), remaining)
 			remaining -= b
 			inflight++
 			res.requests++
+			starts = append(starts, now)
 			e := &event{start: now, objs: b, inflight: inflight}
 			switch {
 			case prof.maxBatch > 0 && b > prof.maxBatch:
 				e.at, e.outcome = now+fastReply, OutcomeTooLarge
-			case prof.overloadAt > 0 && inService >= prof.overloadAt:
+			case prof.down || (prof.overloadAt > 0 && inService >= prof.overloadAt):
 				e.at, e.outcome, e.retryAfter = now+fastReply, OutcomeOverload, prof.retryAfter
 			default:
 				inService++
@@ -229,6 +237,7 @@ func simulate(c *Controller, m modelRun) modelResult {
 		}
 	}
 	res.elapsed = now
+	res.startTimes = starts
 	if now > 0 {
 		res.goodput = float64(res.done) / now.Seconds()
 	}
@@ -519,6 +528,46 @@ func TestModelMaxBatch(t *testing.T) {
 		}
 		if r.tooLarge == 0 || r.tooLarge > 10 {
 			t.Errorf("seed %d: %d refusals, want a few", seed, r.tooLarge)
+		}
+	}
+}
+
+// TestModelOutage has the grid answer every request with 503 for 20 s: the controller must
+// send few requests meanwhile (not a fast stream at the minimum limit), and come back after.
+func TestModelOutage(t *testing.T) {
+	t.Parallel()
+	down := article
+	down.down = true
+	for _, seed := range modelSeeds {
+		m := modelRun{prof: article, after: down, switchAt: 20 * time.Second, restoreAt: 40 * time.Second,
+			objects: 1 << 30, maxTime: 160 * time.Second, seed: seed}
+		c := mustNew(t, WithSeed(seed), WithFixedBatchSize(1))
+		r := simulate(c, m)
+		during := 0
+		for _, st := range r.startTimes {
+			if st >= m.switchAt && st < m.restoreAt {
+				during++
+			}
+		}
+		before := float64(0)
+		for _, st := range r.startTimes {
+			if st >= 10*time.Second && st < m.switchAt {
+				before++
+			}
+		}
+		back := time.Duration(-1)
+		for _, d := range r.decisions {
+			if at := d.Time.Sub(modelEpoch); at > m.restoreAt && d.Limit >= 4 && back < 0 {
+				back = at - m.restoreAt
+			}
+		}
+		t.Logf("seed %d: %d requests in the 20 s outage (%.0f in the 10 s before it); limit back to 4 after %s",
+			seed, during, before, back.Round(time.Second))
+		if during > 40 {
+			t.Errorf("seed %d: %d requests during the outage, want at most 40", seed, during)
+		}
+		if back < 0 || back > backoffCap+15*time.Second {
+			t.Errorf("seed %d: limit back to 4 after %s", seed, back)
 		}
 	}
 }
