@@ -432,12 +432,7 @@ func TestModelBatch(t *testing.T) {
 		}
 		c := mustNew(t, WithSeed(seed))
 		r := simulate(c, m)
-		var final Decision
-		for _, d := range r.decisions {
-			if d.Reason == ReasonHold {
-				final = d
-			}
-		}
+		final := settled(t, r.decisions)
 		reach := time.Duration(-1)
 		for _, d := range r.decisions {
 			if d.BatchSize >= 16 {
@@ -515,12 +510,7 @@ func TestModelMaxBatch(t *testing.T) {
 		m := modelRun{prof: capped, objects: 1 << 30, maxTime: 10 * time.Minute, seed: seed}
 		c := mustNew(t, WithSeed(seed))
 		r := simulate(c, m)
-		var final Decision
-		for _, d := range r.decisions {
-			if d.Reason == ReasonHold {
-				final = d
-			}
-		}
+		final := settled(t, r.decisions)
 		t.Logf("seed %d: settled at batch %d, limit %d; %d batches refused in %d requests", seed,
 			final.BatchSize, final.Limit, r.tooLarge, r.requests)
 		if final.BatchSize < 64 || final.BatchSize > 100 {
