@@ -81,7 +81,7 @@ const (
 	// ReasonHold: a window closed and nothing changed (cruising between probes, or
 	// application-limited, or fixed mode).
 	ReasonHold Reason = "hold"
-	// ReasonStartupGrow: startup doubled the limit because goodput grew by at least 15 %.
+	// ReasonStartupGrow: startup doubled the limit because goodput grew by at least 10 %.
 	ReasonStartupGrow Reason = "startup-grow"
 	// ReasonStartupExit: goodput stopped growing; the limit went to the best level seen.
 	ReasonStartupExit Reason = "startup-exit"
