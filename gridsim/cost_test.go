@@ -163,3 +163,32 @@ func TestArticleCalibration(t *testing.T) {
 		}
 	}
 }
+
+// TestUSLShape: on a profile with known σ and κ (no cliff, no jitter), the throughput of c
+// closed-loop clients follows λ·c/(1+σ(c−1)+κc(c−1)) within 5% at c = 1, 4 and 16, λ being
+// the profile's own 1/request_ms (grid time). Each level is measured over a fixed number of
+// requests after one untimed round that opens the connections; service times (25 ms wall) are
+// large beside the loopback round trip, so the client's own time costs about 1%.
+func TestUSLShape(t *testing.T) {
+	const speed = 10.0
+	prof := gridsim.Profile{Name: "usl", RequestMS: 250, Sigma: 0.1, Kappa: 0.002}
+	lambda := 1000 / prof.RequestMS // requests per grid second with one in flight
+	for _, tc := range []struct{ c, n int }{{1, 40}, {4, 160}, {16, 256}} {
+		g := simtest.Start(t, gridsim.WithProfile(prof), gridsim.WithSpeed(speed))
+		l := newLoop(t, g, tc.c)
+		l.run(tc.c, 0, tc.c, http.StatusCreated, "network", networkBody)
+		wall := l.run(tc.c, tc.c, tc.n, http.StatusCreated, "network", networkBody)
+		x := float64(tc.n) / (wall.Seconds() * speed)
+		c := float64(tc.c)
+		want := lambda * c / (1 + prof.Sigma*(c-1) + prof.Kappa*c*(c-1))
+		dev := x/want - 1
+		t.Logf("c=%2d: X = %6.2f requests per grid second, USL %6.2f (%+.1f%%)", tc.c, x, want, 100*dev)
+		if math.Abs(dev) > 0.05 {
+			t.Errorf("c=%d: X = %.2f/s, USL predicts %.2f/s: %+.1f%% (limit ±5%%)", tc.c, x, want, 100*dev)
+		}
+		if st := g.Server.Stats(); st.InService != 0 || st.Profile != "usl" || st.Speed != speed {
+			t.Errorf("c=%d: stats after the run: in service %d, profile %q, speed %v", tc.c, st.InService, st.Profile, st.Speed)
+		}
+		g.HTTP.Close()
+	}
+}
