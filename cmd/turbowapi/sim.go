@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -35,6 +36,10 @@ func runSim(ctx context.Context, e *env, args []string) int {
 	dataDir := fs.String("data", "", "keep objects durably in this directory (default: memory only)")
 	logFile := fs.String("log", "", "append an access log to this file")
 	allowReset := fs.Bool("allow-reset", false, "enable POST /_sim/reset, which deletes every object")
+	profileArg := fs.String("profile", gridsim.DefaultProfile, "cost profile: a built-in name ("+profileNames()+") or a JSON file (see docs/profiles.md)")
+	speed := fs.Float64("speed", gridsim.DefaultSpeed, "divide every cost of the profile by this factor (grid seconds = wall seconds × speed)")
+	seed := fs.Int64("seed", gridsim.DefaultSeed, "seed of service-time jitter and fault decisions")
+	faults := fs.String("faults", "", "faults to inject, e.g. '503=0.02,503ra=0.01:1s,429=0.01:2s,reset=0.01,lost=0.01,spike=0.01:500ms,outage=10s+3s' (see docs/profiles.md)")
 	fs.Usage = func() {
 		fmt.Fprintf(e.stderr, "usage: turbowapi sim [flags]\n\nRun a WAPI-compatible simulated Infoblox grid.\n\nflags:\n")
 		fs.PrintDefaults()
@@ -63,9 +68,18 @@ func runSim(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail("--listen %q: %v", *listen, err)
 	}
+	prof, err := gridsim.ResolveProfile(*profileArg)
+	if err != nil {
+		return fail("--profile: %v", err)
+	}
+	faultSpec, err := gridsim.ParseFaults(*faults)
+	if err != nil {
+		return fail("--faults: %v", err)
+	}
 	opts := []gridsim.Option{
 		gridsim.WithSessionTimeout(*timeout), gridsim.WithMaxBatch(*maxBatch), gridsim.WithMaxBody(*maxBody),
-		gridsim.WithAllowReset(*allowReset),
+		gridsim.WithAllowReset(*allowReset), gridsim.WithProfile(prof), gridsim.WithSpeed(*speed),
+		gridsim.WithSeed(*seed), gridsim.WithFaults(faultSpec),
 		gridsim.WithLogger(slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))),
 	}
 	switch {
@@ -153,6 +167,7 @@ func runSim(ctx context.Context, e *env, args []string) int {
 	if h, p, err := net.SplitHostPort(addr); err == nil && (h == "" || h == "::" || h == "0.0.0.0") {
 		addr = net.JoinHostPort(host, p)
 	}
+	printSimInfo(e.stdout, gs.SimInfo())
 	fmt.Fprintf(e.stdout, "listening on %s://%s\n", scheme, addr)
 	select {
 	case err := <-errc:
@@ -237,4 +252,45 @@ func readUsers(path string) (map[string]string, error) {
 		return nil, fmt.Errorf("--users %s: no users", path)
 	}
 	return users, nil
+}
+
+func profileNames() string {
+	var names []string
+	for _, p := range gridsim.Profiles() {
+		names = append(names, p.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// printSimInfo prints the active profile, its assumptions, the speed, seed and faults.
+func printSimInfo(w io.Writer, info gridsim.SimInfo) {
+	p := info.Profile
+	fmt.Fprintf(w, "profile %s: %s\n", p.Name, p.Description)
+	if p.RequestMS+p.ObjectMS+p.ReadMS+p.AuthMS+p.ConnectMS > 0 || p.OverloadAt > 0 {
+		fmt.Fprintf(w, "  request %g ms, object %g ms, read %g ms, auth %g ms, connect %g ms; sigma %g, kappa %g",
+			p.RequestMS, p.ObjectMS, p.ReadMS, p.AuthMS, p.ConnectMS, p.Sigma, p.Kappa)
+		if p.Cliff > 0 {
+			fmt.Fprintf(w, ", cliff %g past %d", p.Cliff, p.CliffAt)
+		}
+		if p.SerialWrites {
+			fmt.Fprint(w, ", serial writes")
+		}
+		if p.Jitter > 0 {
+			fmt.Fprintf(w, ", jitter ±%g%%", 100*p.Jitter)
+		}
+		if p.OverloadAt > 0 {
+			fmt.Fprintf(w, ", 503 past %d in service", p.OverloadAt)
+		}
+		fmt.Fprintln(w)
+	}
+	if info.MaxBatch > 0 {
+		fmt.Fprintf(w, "  at most %d items per request call\n", info.MaxBatch)
+	}
+	for _, a := range p.Assumptions {
+		fmt.Fprintf(w, "  assumption: %s\n", a)
+	}
+	fmt.Fprintf(w, "speed %g (grid seconds = wall seconds × %g), seed %d\n", info.Speed, info.Speed, info.Seed)
+	if info.Faults != "" {
+		fmt.Fprintf(w, "faults %s\n", info.Faults)
+	}
 }
