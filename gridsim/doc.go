@@ -5,9 +5,9 @@
 // # Serving
 //
 // [New] builds a [Server] from [Option] values; it serves WAPI under /wapi/vX.Y[.Z]/ and its
-// own endpoints under /_sim/ (health, stats, and reset when [WithAllowReset] is given). Plug
-// [Server.ConnContext] and [Server.ConnState] into the http.Server so the server can tell the
-// first request on a new connection and count connections. [SelfSignedCert] makes a
+// own endpoints under /_sim/ (health, stats, profile, and reset when [WithAllowReset] is
+// given). Plug [Server.ConnContext] and [Server.ConnState] into the http.Server so the server
+// can tell the first request on a new connection and count connections. [SelfSignedCert] makes a
 // certificate for HTTPS; internal/simtest wires all of this for tests, and `turbowapi sim`
 // for the command line.
 //
@@ -59,7 +59,42 @@
 // admit before execution, knowing the request kind, object type, number of items and planned
 // writes, whether it authenticated with Basic and whether it is the first on its connection;
 // done after execution, with the writes made and the objects returned. The default gate does
-// nothing; service costs and fault injection plug in there.
+// nothing. With a cost [Profile] ([WithProfile], [WithSpeed]) or faults ([WithFaults],
+// [WithSeed]) the gate charges service time and injects faults; docs/profiles.md describes
+// both in full.
+//
+// A profile is a small JSON document ([ParseProfile], [LoadProfile], [ResolveProfile]; the
+// built-ins are [Profiles]: instant, article, busy, large, serial, overload) giving the cost of
+// a request (request_ms), of each object written (object_ms) and returned (read_ms), of a
+// Basic login (auth_ms) and of a new connection (connect_ms); the Universal Scalability Law's
+// sigma and kappa; a cliff (cliff past cliff_at); serial_writes; jitter; overload_at; max_batch;
+// and the list of assumptions the figures rest on. With n requests in service, this one
+// included, a request costs
+//
+//	(request_ms + object_ms·writes + read_ms·returned + auth_ms·[Basic] + connect_ms·[first])
+//	× (1 + sigma·(n−1) + kappa·n·(n−1) + cliff·max(0, n−cliff_at)²) × jitter / speed
+//
+// served by processor sharing: every request in service progresses at 1/slowdown(n) of its
+// own cost per unit of time, n being the number in service at each instant, so arrivals and
+// departures speed up or slow down every request in service at once, and c closed-loop
+// clients see X(c) = λ·c/slowdown(c). One timer drives all requests (a virtual clock and a
+// heap of finish tags); it is armed early by the machine's measured wake-up lateness, and the
+// simulator's own processing before the cost is charged counts towards it, so that time in
+// the server matches the model. With serial_writes the per-object part runs afterwards under
+// one grid-wide lock, unscaled. Past overload_at in service the answer is 503 with Retry-After:
+// 1; a request call over max_batch gets the batch-cap error of [WithMaxBatch]. Waiting
+// honours the request's context.
+//
+// Faults ([FaultSpec], [ParseFaults]: 503 with and without Retry-After, 429 with Retry-After,
+// reset before processing, reset after commit (a lost reply), latency spikes, outages) are
+// decided per request from a hash of the seed and the request's arrival sequence number, so
+// the i-th WAPI request always gets the same fault and the same jitter under one seed. An
+// outage resets every WAPI request on arrival, drops the sessions and ends with a restart
+// that, with [WithDataDir], rebuilds memory from the database. Faults never touch /_sim/.
+//
+// GET /_sim/profile serves the active profile, its assumptions, the speed, the seed and the
+// faults ([Server.SimInfo]); /_sim/stats adds grid time, the number in service and the faults
+// injected by kind ([Stats]).
 //
 // # Choices where the reference is silent
 //
