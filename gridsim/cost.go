@@ -19,7 +19,11 @@ type simGate struct {
 	faults FaultSpec
 	start  time.Time // the server's start, on its clock (fault windows)
 	ps     *psched
-	serial chan struct{} // the grid-wide writer lock of serial_writes
+	// The grid-wide writer of serial_writes: a queue served in arrival order, computed
+	// rather than locked: writerFree is when (on ps's clock) the writer finishes the last
+	// write queued.
+	writerMu   sync.Mutex
+	writerFree int64
 
 	counts    [len(faultKinds)]atomic.Int64
 	serviceNS atomic.Int64 // wall time spent in modelled service
@@ -38,8 +42,7 @@ type outageState struct {
 
 func newSimGate(s *Server, start time.Time) *simGate {
 	o := &s.opts
-	g := &simGate{s: s, prof: o.profile, speed: o.speed, seed: o.seed, faults: o.faults, start: start,
-		serial: make(chan struct{}, 1)}
+	g := &simGate{s: s, prof: o.profile, speed: o.speed, seed: o.seed, faults: o.faults, start: start}
 	g.ps = newPSched(g.prof.Slowdown)
 	for _, f := range g.faults.Faults {
 		if f.Kind == FaultOutage {
@@ -110,7 +113,7 @@ func (g *simGate) done(ctx context.Context, ri *requestInfo) *apiError {
 	}
 	ok := g.ps.run(ctx, ms*scale, ri.arrived)
 	if ok && wms > 0 {
-		ok = g.serialWrite(ctx, time.Duration(wms*scale))
+		ok = g.serialWrite(ctx, wms*scale)
 	}
 	if ok && ri.spike > 0 {
 		g.count(FaultSpike)
@@ -125,16 +128,18 @@ func (g *simGate) done(ctx context.Context, ri *requestInfo) *apiError {
 	return nil
 }
 
-// serialWrite holds the grid-wide writer lock for d.
-func (g *simGate) serialWrite(ctx context.Context, d time.Duration) bool {
-	select {
-	case g.serial <- struct{}{}:
-	case <-ctx.Done():
-		return false
-	}
-	ok := sleepCtx(ctx, d)
-	<-g.serial
-	return ok
+// serialWrite runs w nanoseconds of work on the grid-wide writer, as under a lock taken in
+// arrival order: the write starts when the writer is free and the request waits until the
+// write's end. Ends are computed from the previous write's end, not from when its request
+// woke up, so the machine's timer lateness never slows the writer down. A write whose client
+// goes away keeps its turn.
+func (g *simGate) serialWrite(ctx context.Context, w float64) bool {
+	now := g.ps.now()
+	g.writerMu.Lock()
+	end := max(now, g.writerFree) + int64(w)
+	g.writerFree = end
+	g.writerMu.Unlock()
+	return sleepCtx(ctx, time.Duration(end-now))
 }
 
 // sleepCtx waits for d or until ctx ends (then false).

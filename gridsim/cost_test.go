@@ -192,3 +192,73 @@ func TestUSLShape(t *testing.T) {
 		g.HTTP.Close()
 	}
 }
+
+// TestProfileShapesMeasured measures, for each built-in profile with a cost, the throughput of
+// one-object creates by c closed-loop clients (keep-alive, cookie) at c from 1 to 40, in
+// objects per grid second, and the share of 503s. It only runs with GRIDSIM_SHAPES=SPEED
+// (docs/profiles.md §3.1 shows a run; GRIDSIM_SHAPES_ONLY=a,b limits it to some profiles); a
+// client answered 503 waits one request's service time and tries the same object again.
+func TestProfileShapesMeasured(t *testing.T) {
+	v := os.Getenv("GRIDSIM_SHAPES")
+	if v == "" {
+		t.Skip("set GRIDSIM_SHAPES=SPEED to measure the profiles' shapes")
+	}
+	speed, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		t.Fatalf("GRIDSIM_SHAPES=%q: want a speed", v)
+	}
+	levels := []int{1, 2, 3, 4, 6, 8, 10, 12, 16, 20, 24, 32, 40}
+	only := os.Getenv("GRIDSIM_SHAPES_ONLY") // a comma-separated list of profiles; all if empty
+	for _, p := range gridsim.Profiles() {
+		if p.RequestMS == 0 || only != "" && !strings.Contains(","+only+",", ","+p.Name+",") {
+			continue
+		}
+		var line strings.Builder
+		best, knee := 0.0, 0
+		pause := time.Duration((p.RequestMS + p.ObjectMS) * float64(time.Millisecond) / speed)
+		for _, c := range levels {
+			g := simtest.Start(t, gridsim.WithProfile(p), gridsim.WithSpeed(speed))
+			l := newLoop(t, g, c)
+			n := 30 * c
+			if n < 120 {
+				n = 120
+			}
+			var next, shed atomic.Int64
+			var wg sync.WaitGroup
+			t0 := time.Now()
+			for range c {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := int(next.Add(1) - 1); i < n; {
+						st, err := l.post(context.Background(), "network", networkBody(i))
+						switch {
+						case err != nil:
+							t.Error(err)
+							return
+						case st == http.StatusServiceUnavailable:
+							shed.Add(1)
+							time.Sleep(pause)
+						case st == http.StatusCreated:
+							i = int(next.Add(1) - 1)
+						default:
+							t.Errorf("status %d", st)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			x := float64(n) / (time.Since(t0).Seconds() * speed)
+			if x > best {
+				best, knee = x, c
+			}
+			fmt.Fprintf(&line, " | %.1f", x)
+			if s := shed.Load(); s > 0 {
+				fmt.Fprintf(&line, " (%.0f%% 503)", 100*float64(s)/float64(s+int64(n)))
+			}
+			g.HTTP.Close()
+		}
+		t.Logf("| %s%s | %d |", p.Name, line.String(), knee)
+	}
+}

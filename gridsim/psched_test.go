@@ -154,3 +154,36 @@ func TestRestartReloadsFromDisk(t *testing.T) {
 		t.Fatalf("the committed network is missing after the restart: %d", c)
 	}
 }
+
+// TestGateAllocs: charging a request's cost (admit and done, with a fault draw, jitter and
+// processor sharing) allocates nothing once warm.
+func TestGateAllocs(t *testing.T) {
+	fs, err := ParseFaults("spike=0.001:1ms@100h+1s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(WithProfile(Profile{Name: "a", RequestMS: 0.02, ObjectMS: 0.01, Sigma: 0.1, Jitter: 0.1}),
+		WithFaults(fs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	ri := &requestInfo{kind: kindCreate, items: 1, writes: 1}
+	step := func() {
+		ri.seq++
+		ri.arrived = s.sim.ps.now()
+		if e := s.gate.admit(ctx, ri); e != nil {
+			t.Fatal(e)
+		}
+		if e := s.gate.done(ctx, ri); e != nil {
+			t.Fatal(e)
+		}
+	}
+	for range 100 {
+		step()
+	}
+	if a := testing.AllocsPerRun(200, step); a > 0.5 {
+		t.Fatalf("%.2f allocations per request", a)
+	}
+}

@@ -260,6 +260,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
+				s.inFlight.Add(-1)
 				panic(p)
 			}
 			s.log.Error("gridsim: panic serving request", "method", r.Method, "path", r.URL.Path,
