@@ -1,0 +1,5 @@
+//go:build !race
+
+package gridsim_test
+
+const raceEnabled = false
