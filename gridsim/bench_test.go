@@ -181,3 +181,27 @@ func TestBenchHelpers(t *testing.T) {
 		t.Fatal(fmt.Sprint(s.st.counts))
 	}
 }
+
+// BenchmarkGate is the cost model's share of a request: the fault draw, admission, jitter
+// and a processor-sharing turn (a microsecond of modelled work).
+func BenchmarkGate(b *testing.B) {
+	fs, _ := ParseFaults("503=0.001@100h+1s")
+	s, err := New(WithProfile(Profile{Name: "b", RequestMS: 0.001, Sigma: 0.1, Jitter: 0.1}), WithFaults(fs))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := b.Context()
+	ri := &requestInfo{kind: kindCreate, items: 1, writes: 1}
+	b.ReportAllocs()
+	for b.Loop() {
+		ri.seq++
+		ri.arrived = s.sim.ps.now()
+		if e := s.gate.admit(ctx, ri); e != nil {
+			b.Fatal(e)
+		}
+		if e := s.gate.done(ctx, ri); e != nil {
+			b.Fatal(e)
+		}
+	}
+}

@@ -254,7 +254,7 @@ func ResolveProfile(arg string) (Profile, error) {
 // fresh copies.
 func Profiles() []Profile { return builtinProfiles() }
 
-// MarshalJSON-free helper: the JSON document of a profile, indented, as LoadProfile reads it.
+// JSON returns the profile's JSON document, indented, as ParseProfile and LoadProfile read it.
 func (p Profile) JSON() []byte {
 	b, _ := json.MarshalIndent(p, "", "  ")
 	return append(b, '\n')
