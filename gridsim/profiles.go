@@ -60,7 +60,7 @@ func builtinProfiles() []Profile {
 		{
 			Name: ProfileBusy,
 			Description: "a busy production Grid Master also serving DHCP, DNS and other API users: " +
-				"throughput peaks at 3 requests in flight and falls steeply past 6; batches are capped at 500 items",
+				"throughput peaks at 3 requests in flight, falls past it and steeply past 6; batches are capped at 500 items",
 			RequestMS: 30,
 			ObjectMS:  15,
 			ReadMS:    0.3,
