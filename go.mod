@@ -5,9 +5,13 @@ go 1.26
 require (
 	github.com/google/btree v1.1.3
 	github.com/infobloxopen/infoblox-go-client/v2 v2.10.0
-	github.com/sirupsen/logrus v1.9.3 // indirect
 	go.etcd.io/bbolt v1.5.0
+)
+
+require (
+	github.com/sirupsen/logrus v1.9.3 // indirect
 	golang.org/x/net v0.28.0 // indirect
 	golang.org/x/sys v0.45.0 // indirect
+	golang.org/x/term v0.43.0 // indirect
 	golang.org/x/text v0.17.0 // indirect
 )
