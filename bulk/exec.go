@@ -222,7 +222,7 @@ func (r *run) group(ctx context.Context, ts []*task, iso bool) {
 			return
 		}
 		if r.afterFailure(ts, err) {
-			if errors.Is(err, wapi.ErrTransient) {
+			if errors.Is(err, wapi.ErrTransient) && ts[0].attempts < r.o.maxAttempts {
 				if r.pause(ctx, ts[0].attempts, err) != nil {
 					return
 				}
@@ -554,7 +554,7 @@ func (r *run) update(ctx context.Context, t *task, ref string) {
 			return
 		case errors.Is(err, wapi.ErrTransient) || wapi.MaybeApplied(err):
 			t.last, t.retry = err, true
-			if errors.Is(err, wapi.ErrTransient) && r.pause(ctx, t.attempts, err) != nil {
+			if errors.Is(err, wapi.ErrTransient) && t.attempts < r.o.maxAttempts && r.pause(ctx, t.attempts, err) != nil {
 				return
 			}
 		default:
