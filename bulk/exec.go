@@ -328,7 +328,7 @@ func deleteArgs(typ string) map[string]any {
 func (r *run) deleteRef(ctx context.Context, it *Item) (string, error) {
 	if isContainer(it.Type) {
 		var out string
-		err := r.c.Do(ctx, http.MethodDelete, it.Ref, wapi.NewQuery().Arg("remove_subnets", "false"), nil, &out)
+		err := r.c.Do(ctx, http.MethodDelete, it.Ref, wapi.NewQuery().Eq("remove_subnets", "false"), nil, &out)
 		return out, err
 	}
 	return r.c.Delete(ctx, it.Ref)
