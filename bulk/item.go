@@ -9,9 +9,9 @@ import (
 // Item is one input object, as the engine needs it. The input reader builds it; the engine
 // never looks at the input format.
 type Item struct {
-	// Ordinal numbers the object in its input, from 1, counting invalid rows too. It is the
-	// object's identity in the journal, so it must be the same when the same input is read
-	// again (resume).
+	// Ordinal numbers the object in its input (its position, counting invalid rows too). It
+	// is the object's identity in the journal, so it must be unique in the input and the same
+	// when the same input is read again (resume).
 	Ordinal int64
 	// Source and Line say where the object came from (file name, or "-" for stdin, and the
 	// line of its row or of its first line).
