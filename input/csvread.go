@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -89,10 +90,15 @@ func (r *csvReader) Next() (Object, error) {
 			}
 			return r.fatal(r.lastEnd+1, "", ErrSyntax, "read error: %v", err)
 		}
+		size := r.cr.InputOffset() - r.src.mark
 		r.src.mark = r.cr.InputOffset()
 		line, _ := r.cr.FieldPos(0)
 		last, _ := r.cr.FieldPos(len(rec) - 1)
 		r.lastEnd = last
+		if size > int64(r.maxObj) {
+			p := r.pos(line)
+			return Object{Pos: p}, rowErr(p, "", ErrSyntax, "record larger than %d bytes", r.maxObj)
+		}
 		if allEmpty(rec) {
 			continue // blank spreadsheet rows are not objects
 		}
@@ -148,8 +154,8 @@ func (r *csvReader) readHeader() error {
 		return fatalErr(r.source, line, "", ErrSyntax, "empty header: the first line must name WAPI fields")
 	}
 	var defType *Type
-	if r.defType != "" {
-		defType = lookupType(r.defType)
+	if r.defType != "" && !slices.ContainsFunc(rec, func(c string) bool { return strings.TrimSpace(c) == TypeColumn }) {
+		defType = lookupType(r.defType) // every row has this type: check the columns against it
 	}
 	seen := make(map[string]int, len(rec))
 	r.cols = make([]column, len(rec))
@@ -179,6 +185,10 @@ func (r *csvReader) readHeader() error {
 				c.ea, c.eaKind = ea, k
 				break
 			}
+			if defType != nil && defType.field(name) == nil {
+				return fatalErr(r.source, line, name, ErrUnknownField, "header: unknown field of %s%s",
+					defType.Name, suggest(name, fieldNames(defType)))
+			}
 			c.fields = make([]*Field, len(typeTable))
 			any := false
 			for _, t := range typeTable {
@@ -194,16 +204,8 @@ func (r *csvReader) readHeader() error {
 		}
 		r.cols[i] = c
 	}
-	if r.typeCol < 0 {
-		if defType == nil {
-			return fatalErr(r.source, line, "", ErrUnknownType, "header: no %s column and no default type (--type)", TypeColumn)
-		}
-		for _, c := range r.cols {
-			if c.fields != nil && c.fields[defType.idx] == nil {
-				return fatalErr(r.source, line, c.name, ErrUnknownField, "header: unknown field of %s%s",
-					defType.Name, suggest(c.name, fieldNames(defType)))
-			}
-		}
+	if r.typeCol < 0 && r.defType == "" {
+		return fatalErr(r.source, line, "", ErrUnknownType, "header: no %s column and no default type (--type)", TypeColumn)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package input
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -212,6 +213,8 @@ func describe(v any) string {
 		return "number " + strconv.FormatInt(x, 10)
 	case int:
 		return "number " + strconv.Itoa(x)
+	case json.Number:
+		return "number " + string(x)
 	case []any:
 		return "a list"
 	case map[string]any:

@@ -58,6 +58,16 @@ func (t *tracker) lineAt(off int64) int {
 	return t.line + bytes.Count(w[:k], []byte{'\n'})
 }
 
+// lastLine is the line of the last byte read (the last line of the input at its end).
+func (t *tracker) lastLine() int {
+	w := t.buf[t.start:]
+	n := t.line + bytes.Count(w, []byte{'\n'})
+	if len(w) > 0 && w[len(w)-1] == '\n' {
+		n--
+	}
+	return n
+}
+
 // advance consumes up to decoder offset off.
 func (t *tracker) advance(off int64) {
 	w := t.buf[t.start:]
@@ -214,8 +224,7 @@ func (r *jsonReader) end() (Object, error) {
 	tok, err := r.dec.Token()
 	if r.array {
 		if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
-			return r.fatal(r.tr.lineAt(r.tr.base+int64(len(r.tr.buf)-r.tr.start)), "", ErrSyntax,
-				"truncated JSON: the array is not closed with ']'")
+			return r.fatal(r.tr.lastLine(), "", ErrSyntax, "truncated JSON: the array is not closed with ']'")
 		}
 		if err != nil {
 			return r.syntaxFatal(err, off)

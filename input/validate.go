@@ -191,6 +191,25 @@ func Key(o Object) (string, map[string]string) {
 	return string(appendKey(nil, t, o.Fields)), filter
 }
 
+// KeyValue is one field=value pair of a key.
+type KeyValue struct {
+	Name, Value string
+}
+
+// KeyValues returns o's key as ordered pairs (the order of the type's Key), the same pairs
+// as Key's filters; nil for an unknown type.
+func KeyValues(o Object) []KeyValue {
+	t := lookupType(o.Type)
+	if t == nil {
+		return nil
+	}
+	out := make([]KeyValue, len(t.Key))
+	for i, kp := range t.Key {
+		out[i].Name, out[i].Value = keyPart(t, kp, o.Fields)
+	}
+	return out
+}
+
 // KeyString returns o's key as Key does, without the filters.
 func KeyString(o Object) string {
 	t := lookupType(o.Type)
