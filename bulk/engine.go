@@ -43,6 +43,26 @@ func New(c *wapi.Client, opts ...Option) (*Engine, error) {
 	return &Engine{c: c, o: o, progress: new(Progress)}, nil
 }
 
+// CheckOptions validates opts as [New] does, without a client, and returns the number of
+// workers an engine with them would run ([Engine.Workers]): a command line checks its flags
+// (and sizes the client's connection pool) before it connects.
+func CheckOptions(opts ...Option) (workers int, err error) {
+	o := defaultOptions()
+	for _, opt := range opts {
+		if opt == nil {
+			return 0, errors.New("bulk: nil option")
+		}
+		if err := opt(&o); err != nil {
+			return 0, err
+		}
+	}
+	if err := o.check(); err != nil {
+		return 0, err
+	}
+	_, _, w := o.plan()
+	return w, nil
+}
+
 // Workers returns the most requests the engine will ever have in flight: the size to give
 // the client's connection pool.
 func (e *Engine) Workers() int {

@@ -392,3 +392,25 @@ func readStr(b []byte) (string, []byte, bool) {
 	}
 	return string(b[k : k+int(n)]), b[k+int(n):], true
 }
+
+var errStop = errors.New("stop")
+
+// Each calls fn with the spooled objects in load order (phase after phase) until it returns
+// false. It may be called before the spool is loaded (a dry run lists what would be sent).
+func (s *Spool) Each(fn func(it *Item) bool) error {
+	for _, ph := range s.Phases() {
+		err := s.each(ph, func(it *Item) error {
+			if !fn(it) {
+				return errStop
+			}
+			return nil
+		})
+		if err == errStop {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
