@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/turbowapi/turbowapi/wapi"
+)
+
+// connFlags are the connection flags every command that talks to a grid shares.
+type connFlags struct {
+	grid, user, passwordFile string
+	version, caCert          string
+	insecure                 bool
+	timeout                  time.Duration
+}
+
+// register adds the connection flags to fs.
+func (c *connFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.grid, "grid", "", "grid URL, e.g. https://gm.example.com (default $INFOBLOX_SERVER)")
+	fs.StringVar(&c.user, "user", "", "user name (default $INFOBLOX_USERNAME)")
+	fs.StringVar(&c.passwordFile, "password-file", "", "file whose first line is the password (default $INFOBLOX_PASSWORD, else a prompt on a terminal)")
+	fs.Func("password", "not accepted: a password on the command line shows in ps; use $INFOBLOX_PASSWORD, --password-file or the prompt", func(string) error {
+		return errors.New("a password is never given as a flag (it would show in ps): use $INFOBLOX_PASSWORD, --password-file or the prompt")
+	})
+	fs.StringVar(&c.version, "wapi-version", "", "WAPI version, e.g. 2.12.3 (default: the highest the grid supports, up to "+wapi.MaxVersion+")")
+	fs.StringVar(&c.caCert, "ca-cert", "", "PEM file of the CA that signed the grid's certificate (default: the system's roots)")
+	fs.BoolVar(&c.insecure, "insecure", false, "do not verify the grid's certificate (test grids only)")
+	fs.DurationVar(&c.timeout, "timeout", wapi.DefaultTimeout, "time limit of each request")
+}
+
+// errUsage marks errors of the command line or of the environment: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+
+// options checks the flags and the environment and returns the client's options (with
+// maxConns connections) and the grid's URL. It prompts for the password on a terminal when
+// no other source gives it. Warnings go to stderr.
+func (c *connFlags) options(e *env, maxConns int) (string, []wapi.Option, error) {
+	grid := c.grid
+	if grid == "" {
+		grid = e.getenv("INFOBLOX_SERVER")
+	}
+	if grid == "" {
+		return "", nil, usagef("no grid: give --grid URL or set INFOBLOX_SERVER")
+	}
+	if !strings.Contains(grid, "://") {
+		grid = "https://" + grid
+	}
+	user := c.user
+	if user == "" {
+		user = e.getenv("INFOBLOX_USERNAME")
+	}
+	if user == "" {
+		return "", nil, usagef("no user: give --user or set INFOBLOX_USERNAME")
+	}
+	pass, err := c.password(e, user)
+	if err != nil {
+		return "", nil, err
+	}
+	opts := []wapi.Option{wapi.WithCredentials(user, pass), wapi.WithMaxConns(max(maxConns, 1)), wapi.WithTimeout(c.timeout),
+		wapi.WithUserAgent("turbowapi/" + version)}
+	if c.version != "" {
+		opts = append(opts, wapi.WithVersion(c.version))
+	}
+	switch {
+	case c.insecure && c.caCert != "":
+		return "", nil, usagef("--insecure and --ca-cert exclude each other")
+	case c.insecure:
+		fmt.Fprintln(e.stderr, "turbowapi: WARNING: --insecure: the grid's certificate is not verified; anyone on the path can read the password and the data")
+		opts = append(opts, wapi.WithInsecureSkipVerify())
+	case c.caCert != "":
+		if _, err := os.Stat(c.caCert); err != nil {
+			return "", nil, usagef("--ca-cert: %v", err)
+		}
+		opts = append(opts, wapi.WithCAFile(c.caCert))
+	}
+	if c.timeout < 0 {
+		return "", nil, usagef("--timeout: negative")
+	}
+	return grid, opts, nil
+}
+
+// password returns the password from --password-file, $INFOBLOX_PASSWORD or a prompt.
+func (c *connFlags) password(e *env, user string) (string, error) {
+	if c.passwordFile != "" {
+		f, err := os.Open(c.passwordFile)
+		if err != nil {
+			return "", usagef("--password-file: %v", err)
+		}
+		defer f.Close()
+		line, err := bufio.NewReader(io.LimitReader(f, 4096)).ReadString('\n')
+		if err != nil && err != io.EOF {
+			return "", usagef("--password-file %s: %v", c.passwordFile, err)
+		}
+		line = strings.TrimRight(line, "\r\n")
+		if line == "" {
+			return "", usagef("--password-file %s: empty password", c.passwordFile)
+		}
+		return line, nil
+	}
+	if p := e.getenv("INFOBLOX_PASSWORD"); p != "" {
+		return p, nil
+	}
+	if e.stdinFile != nil && e.stderrFile != nil && term.IsTerminal(int(e.stdinFile.Fd())) {
+		fmt.Fprintf(e.stderr, "password for %s: ", user)
+		b, err := term.ReadPassword(int(e.stdinFile.Fd()))
+		fmt.Fprintln(e.stderr)
+		if err != nil {
+			return "", fmt.Errorf("reading the password: %w", err)
+		}
+		if len(b) == 0 {
+			return "", usagef("empty password")
+		}
+		return string(b), nil
+	}
+	return "", usagef("no password: set INFOBLOX_PASSWORD, give --password-file, or run on a terminal to be prompted")
+}
+
+// connect builds the client and opens the session, so that certificate and credential
+// problems show before any work.
+func (c *connFlags) connect(ctx context.Context, e *env, maxConns int) (*wapi.Client, error) {
+	grid, opts, err := c.options(e, maxConns)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := wapi.New(grid, opts...)
+	if err != nil {
+		if errors.Is(err, wapi.ErrInvalid) {
+			return nil, usagef("%v", err)
+		}
+		return nil, err
+	}
+	if err := cl.Login(ctx); err != nil {
+		return nil, explainConnError(err, grid)
+	}
+	return cl, nil
+}
+
+// explainConnError adds the remedy to connection errors a user can fix.
+func explainConnError(err error, grid string) error {
+	var (
+		uae x509.UnknownAuthorityError
+		cve *tls.CertificateVerificationError
+		he  x509.HostnameError
+	)
+	switch {
+	case errors.As(err, &uae), errors.As(err, &cve) && !errors.As(err, &he):
+		return fmt.Errorf("%w\nthe grid's certificate is not signed by a trusted CA. If it is self-signed (as `turbowapi sim` makes), "+
+			"trust its CA with --ca-cert FILE (`turbowapi sim --ca-out FILE` writes it); --insecure skips verification (test grids only)", err)
+	case errors.As(err, &he):
+		return fmt.Errorf("%w\nthe grid's certificate does not name the host of %s: connect with a name it holds", err, grid)
+	case errors.Is(err, wapi.ErrAuth):
+		return fmt.Errorf("%w\ncheck the user name and the password", err)
+	}
+	return err
+}
