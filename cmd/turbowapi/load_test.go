@@ -245,3 +245,37 @@ func TestE2EPhases(t *testing.T) {
 		t.Fatalf("objects %v", st.Objects)
 	}
 }
+
+// The million-object run: 1,000,000 generated networks into the simulator (instant costs),
+// the loader's peak RSS under 200 MB. Long: run with TURBOWAPI_E2E_MILLION=1 (and
+// TURBOWAPI_E2E_STRATEGY to pick a strategy; default auto).
+func TestE2EMillionObjectsMemory(t *testing.T) {
+	if os.Getenv("TURBOWAPI_E2E_MILLION") == "" {
+		t.Skip("set TURBOWAPI_E2E_MILLION=1 to load 1,000,000 objects")
+	}
+	needJournal(t)
+	sim := startSim(t, "--profile", "instant")
+	dir := t.TempDir()
+	st := os.Getenv("TURBOWAPI_E2E_STRATEGY")
+	if st == "" {
+		st = "auto"
+	}
+	cmd := exec.Command(binary(t), "load", "--ca-cert", sim.CA, "--generate", "network 10.0.0.0/8 /28 1000000",
+		"--strategy", st, "--json")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "INFOBLOX_SERVER="+sim.URL, "INFOBLOX_USERNAME=admin", "INFOBLOX_PASSWORD="+e2ePassword)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	r := result{stdout: string(out)}
+	s := r.summary(t)
+	rss := maxRSS(cmd.ProcessState)
+	t.Logf("strategy %s: %+v; peak RSS %.1f MB", st, s, float64(rss)/(1<<20))
+	if s.Outcomes["created"] != 1_000_000 {
+		t.Fatalf("summary %+v", s)
+	}
+	if rss <= 0 || rss >= 200<<20 {
+		t.Fatalf("peak RSS %d bytes, want under 200 MB", rss)
+	}
+}
