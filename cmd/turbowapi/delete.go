@@ -182,3 +182,17 @@ func confirm(e *env, question string) (bool, error) {
 	a := strings.ToLower(strings.TrimSpace(line))
 	return a == "y" || a == "yes", nil
 }
+
+// undoPhase is the deletion phase of an object a load created: the reverse of its load
+// phase, computed from its type and key ("network=10.0.0.0/16&network_view=default"), so
+// records go before zones, subzones before zones, networks before containers and longer
+// prefixes before shorter ones.
+func undoPhase(typ, key string) int {
+	fields := map[string]any{}
+	for kv := range strings.SplitSeq(key, "&") {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			fields[k] = v
+		}
+	}
+	return -input.Phase(input.Object{Type: typ, Fields: fields})
+}
