@@ -123,12 +123,11 @@ func runDelete(ctx context.Context, e *env, args []string) int {
 			return exitFailed
 		}
 	}
-	hdr := journalHeader{Command: "delete", Strategy: ef.strategy}
-	if *undo != "" {
-		hdr.Sources = []string{"undo:" + *undo}
-	} else {
-		hdr.Sources = append([]string{"type:" + sf.typ}, sf.filters...)
+	sources := []string{"undo:" + *undo}
+	if *undo == "" {
+		sources = append([]string{"type:" + sf.typ}, sf.filters...)
 	}
+	hdr := journalHeader("delete", sources, &ef, &cf, e)
 	path, rj, err := newJournal(ef.journal, "delete", hdr)
 	if err != nil {
 		return fail(err)

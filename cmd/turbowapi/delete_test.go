@@ -13,7 +13,6 @@ import (
 // before, not the ones added since.
 func TestE2EUndo(t *testing.T) {
 	t.Parallel()
-	needJournal(t)
 	for _, st := range []string{"sequential", "batch", "auto"} {
 		t.Run(st, func(t *testing.T) {
 			t.Parallel()
@@ -72,7 +71,6 @@ func TestE2EUndo(t *testing.T) {
 // --yes it refuses; with --yes it deletes exactly the matches.
 func TestE2EDeleteBySearch(t *testing.T) {
 	t.Parallel()
-	needJournal(t)
 	sim := startSim(t)
 	dir := t.TempDir()
 	if r := sim.run(t, dir, "", "load", "--ca-cert", sim.CA, "--generate", "network 10.0.0.0/8 /24 30"); r.code != 0 {

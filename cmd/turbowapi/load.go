@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -16,23 +17,11 @@ import (
 
 	"github.com/turbowapi/turbowapi/bulk"
 	"github.com/turbowapi/turbowapi/input"
+	"github.com/turbowapi/turbowapi/journal"
 	"github.com/turbowapi/turbowapi/internal/progress"
 )
 
-// The journal seam. Package journal (the JSON-lines journal: header, intents, outcomes,
-// decisions and summary; a durable concurrent writer; a reader giving the resume state and
-// the refs a load created) is being written separately and is not in the tree yet. Until it
-// lands, load and delete stop before sending anything, with errNoJournal.
-
-// journalHeader describes the run at the top of its journal.
-type journalHeader struct {
-	Command    string   // load or delete
-	Sources    []string // input files, generator specs, the journal undone, the search
-	Strategy   string
-	OnConflict string
-}
-
-// runJournal is what a run needs of its journal.
+// runJournal is what a run needs of its journal (a *journal.Writer).
 type runJournal interface {
 	bulk.Recorder
 	// Finish writes the summary and closes the journal.
@@ -41,17 +30,78 @@ type runJournal interface {
 	Close() error
 }
 
-var errNoJournal = errors.New("the journal is not built yet (package journal has not landed): nothing was sent")
+// journalHeader describes the run at the top of its journal; it never holds a secret (the
+// grid's URL loses any user information).
+func journalHeader(command string, sources []string, ef *engineFlags, cf *connFlags, e *env) journal.Header {
+	grid := cf.grid
+	if grid == "" {
+		grid = e.getenv("INFOBLOX_SERVER")
+	}
+	if u, err := url.Parse(grid); err == nil && u.User != nil {
+		u.User = nil
+		grid = u.String()
+	} else if err != nil {
+		grid = ""
+	}
+	return journal.Header{Command: command, Sources: sources, Grid: grid, Strategy: ef.strategy,
+		OnConflict: ef.onConflict, Tool: "turbowapi " + version}
+}
 
-var (
-	// createJournal creates a new journal at path (which must not exist).
-	createJournal = func(path string, h journalHeader) (runJournal, error) { return nil, errNoJournal }
-	// resumeJournal reads a journal's resume state and reopens it for appending.
-	resumeJournal = func(path string, h journalHeader) (runJournal, bulk.Resume, error) { return nil, nil, errNoJournal }
-	// undoItems spools, for deletion, the objects a load's journal says it created, with
-	// the reverse of their load phase.
-	undoItems = func(path string, spool *bulk.Spool) (int64, error) { return 0, errNoJournal }
-)
+// createJournal creates a new journal at path (which must not exist).
+func createJournal(path string, h journal.Header) (runJournal, error) {
+	return journal.Create(path, h)
+}
+
+// resumeJournal reads a journal's resume state and reopens it for appending.
+func resumeJournal(path string, h journal.Header) (runJournal, bulk.Resume, error) {
+	w, st, err := journal.Resume(path, h)
+	if err != nil {
+		if errors.Is(err, journal.ErrMismatch) {
+			return nil, nil, usagef("--resume: %v", err)
+		}
+		return nil, nil, err
+	}
+	return w, st, nil
+}
+
+// undoItems spools, for deletion, the objects a load's journal says it created, with the
+// reverse of their load phase. A journal whose load did not finish cleanly is refused:
+// objects in flight when it stopped may exist without the journal knowing their ref.
+func undoItems(path string, spool *bulk.Spool) (int64, error) {
+	st, err := journal.Load(path)
+	if err != nil {
+		return 0, err
+	}
+	if st.Header.Command != "load" {
+		return 0, fmt.Errorf("%s is the journal of a %s, not of a load: only a load can be undone", path, st.Header.Command)
+	}
+	if st.InFlightCount > 0 {
+		return 0, fmt.Errorf("%s: the load stopped with %s objects in flight, whose outcome it does not know: finish it with turbowapi load --resume %s, then undo it",
+			path, progress.Int(st.InFlightCount), path)
+	}
+	var n int64
+	_, err = journal.Read(path, func(r journal.Record) error {
+		if r.Kind != journal.KindOutcome || r.Outcome.Status != bulk.StatusCreated {
+			return nil
+		}
+		o := r.Outcome
+		if o.Ref == "" {
+			return fmt.Errorf("journal %s:%d: object %d was created but its ref is not known", path, r.Line, o.Ordinal)
+		}
+		it := &bulk.Item{Ordinal: o.Ordinal, Source: path, Line: r.Line, Type: o.Type, Ref: o.Ref,
+			Phase: undoPhase(o.Type, o.Key)}
+		if err := spool.Add(it); err != nil {
+			var de *bulk.DuplicateError
+			if errors.As(err, &de) {
+				return nil // one object, journaled twice: delete it once
+			}
+			return err
+		}
+		n++
+		return nil
+	})
+	return n, err
+}
 
 // maxShownInvalid is the number of invalid rows printed; all of them are counted (and, with
 // --skip-invalid, journaled).
@@ -121,7 +171,7 @@ func (f *engineFlags) engineOptions() ([]bulk.Option, error) {
 
 // newJournal creates the journal of a run: path, or a new timestamped file in the current
 // directory (turbowapi-load-20260102-150405.jsonl, then -2, -3... if taken).
-func newJournal(path, op string, hdr journalHeader) (string, runJournal, error) {
+func newJournal(path, op string, hdr journal.Header) (string, runJournal, error) {
 	if path != "" {
 		rj, err := createJournal(path, hdr)
 		return path, rj, err
@@ -221,7 +271,7 @@ func runLoad(ctx context.Context, e *env, args []string) int {
 	// connect leaves none behind.
 	var rj runJournal
 	var state bulk.Resume
-	hdr := journalHeader{Command: "load", Sources: sources, Strategy: ef.strategy, OnConflict: ef.onConflict}
+	hdr := journalHeader("load", sources, &ef, &cf, e)
 	path := *resume
 	if path != "" {
 		rj, state, err = resumeJournal(path, hdr)

@@ -7,7 +7,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/turbowapi/turbowapi/gridsim"
+	"github.com/turbowapi/turbowapi/journal"
 	"github.com/turbowapi/turbowapi/wapi"
 )
 
@@ -279,13 +279,19 @@ func checkJournal(t testing.TB, path string, n int) {
 }
 
 // readJournalForTest reads a journal's outcomes by ordinal (a second outcome for an ordinal
-// under -1-ordinal). It needs package journal.
-var readJournalForTest = func(path string) (map[int64]journalOutcome, error) { return nil, errNoJournal }
-
-// needJournal skips tests of load and delete while package journal has not landed.
-func needJournal(t testing.TB) {
-	t.Helper()
-	if _, err := createJournal(filepath.Join(t.TempDir(), "probe.jsonl"), journalHeader{}); errors.Is(err, errNoJournal) {
-		t.Skip("needs package journal, not in the tree yet")
-	}
+// under -1-ordinal).
+func readJournalForTest(path string) (map[int64]journalOutcome, error) {
+	m := map[int64]journalOutcome{}
+	_, err := journal.Read(path, func(r journal.Record) error {
+		if r.Kind != journal.KindOutcome {
+			return nil
+		}
+		k := r.Outcome.Ordinal
+		if _, dup := m[k]; dup {
+			k = -1 - k
+		}
+		m[k] = journalOutcome{Status: string(r.Outcome.Status), Ref: r.Outcome.Ref, Line: r.Outcome.Line, Type: r.Outcome.Type}
+		return nil
+	})
+	return m, err
 }

@@ -17,7 +17,6 @@ const founding = "network 10.0.0.0/8 /24 1024"
 // networks with their comment; a rerun reports 1,024 existed and creates nothing.
 func TestE2ELoadFoundingWorkload(t *testing.T) {
 	t.Parallel()
-	needJournal(t)
 	cases := []struct {
 		name string
 		args []string
@@ -75,7 +74,6 @@ func TestE2ELoadFoundingWorkload(t *testing.T) {
 // A batch holding one network that already exists creates the others and reports that one.
 func TestE2EBatchWithOneExisting(t *testing.T) {
 	t.Parallel()
-	needJournal(t)
 	sim := startSim(t)
 	if _, err := sim.client.Create(context.Background(), "network", map[string]any{"network": "10.0.7.0/24", "comment": "there before"}); err != nil {
 		t.Fatal(err)
@@ -103,7 +101,6 @@ func TestE2EBatchWithOneExisting(t *testing.T) {
 // exactly once and a journal with exactly one outcome per object.
 func TestE2EKillAndResume(t *testing.T) {
 	t.Parallel()
-	needJournal(t)
 	// The article profile at 10× speed: a load of a few seconds, long enough to be killed.
 	sim := startSim(t, "--profile", "article", "--speed", "10")
 	dir := t.TempDir()
@@ -199,7 +196,6 @@ func TestE2EBadInput(t *testing.T) {
 // some objects failed.
 func TestE2ESkipInvalid(t *testing.T) {
 	t.Parallel()
-	needJournal(t)
 	sim := startSim(t)
 	dir := t.TempDir()
 	csv := "network,comment\n10.0.0.0/24,a\n10.0.1.0/99,b\n10.0.2.0/24,c\n"
@@ -221,7 +217,6 @@ func TestE2ESkipInvalid(t *testing.T) {
 // their order in the input.
 func TestE2EPhases(t *testing.T) {
 	t.Parallel()
-	needJournal(t)
 	sim := startSim(t)
 	dir := t.TempDir()
 	var b strings.Builder
@@ -253,7 +248,6 @@ func TestE2EMillionObjectsMemory(t *testing.T) {
 	if os.Getenv("TURBOWAPI_E2E_MILLION") == "" {
 		t.Skip("set TURBOWAPI_E2E_MILLION=1 to load 1,000,000 objects")
 	}
-	needJournal(t)
 	sim := startSim(t, "--profile", "instant")
 	dir := t.TempDir()
 	st := os.Getenv("TURBOWAPI_E2E_STRATEGY")
