@@ -1,0 +1,128 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+)
+
+// WriteSweepText writes the sweep's grid of throughputs, its best setting, the USL fit of
+// its batch-1 points and the comparison with auto.
+func WriteSweepText(w io.Writer, res *SweepResult) error {
+	ew := &errWriter{w: w}
+	ew.printf("turbowapi bench --sweep: throughput across requests in flight and batch size\n")
+	ew.printf("grid      %s\n", describeGrid(res.Grid))
+	if s := res.Grid.Simulator; s != nil && s.Profile.Description != "" {
+		ew.printf("          %s\n", s.Profile.Description)
+	}
+	ew.printf("unit      %s\n\n", rateUnit(res.Grid))
+
+	concs, batches := axes(res.Points)
+	tab := &table{left: 1}
+	head := []string{"in flight \\ batch"}
+	for _, b := range batches {
+		head = append(head, fmt.Sprint(b))
+	}
+	tab.add(head...)
+	for _, c := range concs {
+		cells := []string{fmt.Sprint(c)}
+		for _, b := range batches {
+			cells = append(cells, cellText(res.Points, res.Best, c, b))
+		}
+		tab.add(cells...)
+	}
+	tab.write(ew, "")
+	ew.printf("\n·  not measured   ×  skipped (see below)   best in [brackets]\n")
+	best := res.Best
+	ew.printf("\nbest setting: %d in flight, batches of %d: %.1f networks per grid second (median latency %.2f grid s)\n",
+		best.Concurrency, best.BatchSize, best.Throughput, best.Latency)
+	if u := res.USL; u != nil {
+		ew.printf("USL fit of the batch-1 points: %s\n", describeUSL(u))
+	}
+	cmp := res.Comparison
+	ew.printf("\nside by side, %s /%d networks each (%s):\n\n", thousands(cmp.Workload.Objects), cmp.Workload.PrefixLen, cmp.Workload.Network)
+	tab = &table{left: 2}
+	tab.add("run", "setting", "grid s", "networks/s", "requests", "503", "created", "wall s")
+	for _, r := range []EngineRun{cmp.Fixed, cmp.Auto} {
+		setting := fmt.Sprintf("%d × %d", r.Concurrency, r.BatchSize)
+		name := "best fixed setting"
+		if r.Strategy == "auto" {
+			name = "turbowapi auto"
+			setting = fmt.Sprintf("ended at %d × %d", r.FinalLimit, r.FinalBatch)
+		}
+		tab.add(name, setting, fmt.Sprintf("%.1f", r.Seconds), fmt.Sprintf("%.1f", r.Throughput), fmt.Sprint(r.Requests),
+			fmt.Sprintf("%.2f %%", r.Share503), thousands(r.Created), fmt.Sprintf("%.1f", r.Wall))
+	}
+	tab.write(ew, "")
+	verdict := "met"
+	if !cmp.Met {
+		verdict = "NOT met"
+	}
+	ew.printf("\nauto: %.1f %% of the best setting on the same workload, %.1f %% of the sweep's best point; target ≥ %g %% of both",
+		cmp.AutoVsFixed, cmp.AutoVsSweep, cmp.Target)
+	if s := res.Grid.Simulator; s != nil && s.Profile.OverloadAt > 0 {
+		ew.printf(" and ≤ %g %% of requests answered 503 (%.2f %%)", TargetOverloadShare, cmp.Auto.Share503)
+	}
+	ew.printf(": %s\n", verdict)
+	if n := len(cmp.Auto.Decisions); n > 0 {
+		ew.printf("auto made %d decisions (%s)\n", n, limitsSeen(cmp.Auto.Decisions))
+	}
+	var skipped []string
+	for _, p := range res.Points {
+		if p.Skipped != "" {
+			skipped = append(skipped, fmt.Sprintf("%d × %d: %s", p.Concurrency, p.BatchSize, p.Skipped))
+		}
+	}
+	writeList(ew, "\nskipped:", skipped)
+	writeList(ew, "\nassumptions (nobody measured these):", res.Assumptions)
+	writeList(ew, "\nhow the sweep measures:", res.Notes)
+	ew.printf("\nwall time %.1f s\n", res.Wall)
+	return ew.err
+}
+
+// rateUnit names the unit of throughput.
+func rateUnit(g GridInfo) string {
+	if g.Simulator == nil {
+		return "networks created per second (wall clock)"
+	}
+	return fmt.Sprintf("networks created per grid second (grid seconds = wall seconds × %g)", g.Speed())
+}
+
+// axes returns the concurrencies and batch sizes of the points, sorted.
+func axes(ps []SweepPoint) ([]int, []int) {
+	var cs, bs []int
+	for _, p := range ps {
+		if !slices.Contains(cs, p.Concurrency) {
+			cs = append(cs, p.Concurrency)
+		}
+		if !slices.Contains(bs, p.BatchSize) {
+			bs = append(bs, p.BatchSize)
+		}
+	}
+	sort.Ints(cs)
+	sort.Ints(bs)
+	return cs, bs
+}
+
+func findPoint(ps []SweepPoint, c, b int) (SweepPoint, bool) {
+	for _, p := range ps {
+		if p.Concurrency == c && p.BatchSize == b {
+			return p, true
+		}
+	}
+	return SweepPoint{}, false
+}
+
+func cellText(ps []SweepPoint, best SweepPoint, c, b int) string {
+	p, ok := findPoint(ps, c, b)
+	switch {
+	case !ok:
+		return "·"
+	case p.Skipped != "":
+		return "×"
+	case c == best.Concurrency && b == best.BatchSize:
+		return fmt.Sprintf("[%.1f]", p.Throughput)
+	}
+	return fmt.Sprintf("%.1f", p.Throughput)
+}
