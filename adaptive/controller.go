@@ -328,9 +328,10 @@ func (c *Controller) busy(s Sample) {
 
 // admit reports whether s is a measurement of the current window. The first measurement after
 // a change of setting opens the window at its end and is not counted, so a window starts in the
-// steady state of its setting.
+// steady state of its setting. An attempt grouped under another batch size than the current
+// one is not a measurement of it.
 func (c *Controller) admit(s Sample) bool {
-	if s.Start.Before(c.epoch) {
+	if s.Start.Before(c.epoch) || (s.BatchSize > 0 && s.BatchSize != c.batch) {
 		return false
 	}
 	if !c.win.open {

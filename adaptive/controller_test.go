@@ -177,6 +177,44 @@ func TestControllerRules(t *testing.T) {
 			},
 		},
 		{
+			name: "attempts grouped under another batch size are not measurements of the current one",
+			opts: []Option{WithFixedConcurrency(4)},
+			test: func(t *testing.T, d *driver) {
+				g := constant(50 * time.Millisecond)
+				grown := func(dec Decision) bool { return dec.BatchSize > 1 }
+				if _, ok := d.until(30*time.Second, g, grown); !ok {
+					t.Fatalf("the batch never grew\n%s", summary(d.ds))
+				}
+				// A second controller in the same state (the drive is deterministic).
+				d2 := newDriver(t, WithFixedConcurrency(4))
+				d2.until(30*time.Second, g, grown)
+				if d2.c.BatchSize() != d.c.BatchSize() || !d2.now.Equal(d.now) {
+					t.Fatalf("the drives differ: batch %d and %d", d.c.BatchSize(), d2.c.BatchSize())
+				}
+				// 5 s of one-object attempts grouped before the change: tagged with the old
+				// batch size they decide nothing; untagged they close windows of their own.
+				stale := func(d *driver, formed int) int {
+					n := len(d.ds)
+					for range 400 {
+						d.now = d.now.Add(50 * time.Millisecond / 4)
+						d.observe(Sample{Start: d.now.Add(-50 * time.Millisecond), End: d.now, Objects: 1, InFlight: 4,
+							Outcome: OutcomeOK, BatchSize: formed})
+					}
+					return len(d.ds) - n
+				}
+				if n := stale(d, 1); n != 0 {
+					t.Fatalf("%d decisions from attempts of the old batch size\n%s", n, summary(d.ds))
+				}
+				if n := stale(d2, 0); n == 0 {
+					t.Fatal("untagged attempts closed no window: the check above proves nothing")
+				}
+				// Attempts of the current size measure again.
+				if ds := d.run(5*time.Second, g); len(ds) == 0 {
+					t.Fatal("no decision from attempts of the current batch size")
+				}
+			},
+		},
+		{
 			name: "hold: cruise windows keep the setting between probes",
 			opts: []Option{WithMaxConcurrency(8), WithFixedBatchSize(1)},
 			test: func(t *testing.T, d *driver) {

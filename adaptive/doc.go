@@ -63,7 +63,11 @@
 // # Measurement
 //
 // Windows. Only attempts that started after the last change of setting (the epoch, as in
-// Envoy's gradient controller) are measurements; the first of them opens the window. A
+// Envoy's gradient controller) are measurements, and of those only the ones grouped under the
+// current batch size when the engine says so ([Sample.BatchSize]): an engine that groups
+// objects ahead of sending them keeps sending groups of the old size for a while after a
+// change, and counting them would judge a batch probe on the old size and widen the spread of
+// latencies that sizes the next window. The first measurement opens the window. A
 // window closes at the first completion at least max([DefaultMinWindow], 2 latencies)
 // after it opened, once it holds enough OK attempts: (CV/0.02)², CV the spread of the
 // latencies in the last window that did not straddle a change, at least 16 and at least L,

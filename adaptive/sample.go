@@ -63,6 +63,13 @@ type Sample struct {
 
 	// RetryAfter is the delay the grid asked for in a Retry-After header, or 0.
 	RetryAfter time.Duration
+
+	// BatchSize is the batch size ([Controller.BatchSize]) in force when the engine grouped
+	// the attempt's objects, or 0 when unknown. An engine that groups objects ahead of
+	// sending them still sends groups of the old size for a while after the batch size
+	// changed; such an attempt is not a measurement of the new setting, so the controller
+	// leaves it out of its windows (it still counts for overload and Retry-After).
+	BatchSize int
 }
 
 // Latency returns End − Start, or 0 if End is before Start.

@@ -256,7 +256,7 @@ func (r *run) phase(ctx context.Context, s *Spool, ph int) {
 		}()
 	}
 	var cur []*task
-	size := r.batchSize()
+	size, formed := r.batchSize()
 	err := s.each(ph, func(it *Item) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -271,6 +271,7 @@ func (r *run) phase(ctx context.Context, s *Spool, ph int) {
 				t.unknown, t.maybe = true, true
 			}
 		}
+		t.formed = formed
 		cur = append(cur, t)
 		if len(cur) >= size {
 			select {
@@ -279,7 +280,7 @@ func (r *run) phase(ctx context.Context, s *Spool, ph int) {
 				return ctx.Err()
 			}
 			cur = nil
-			size = r.batchSize()
+			size, formed = r.batchSize()
 		}
 		return nil
 	})
@@ -296,12 +297,15 @@ func (r *run) phase(ctx context.Context, s *Spool, ph int) {
 	}
 }
 
-func (r *run) batchSize() int {
-	b := r.ctrl.BatchSize()
+// batchSize returns the objects per group and the controller's batch size they are grouped
+// under (which the controller uses to tell groups formed before a change of batch size).
+func (r *run) batchSize() (int, int) {
+	formed := r.ctrl.BatchSize()
+	b := formed
 	if r.o.strategy == Sequential || r.o.strategy == Concurrent {
 		b = 1
 	}
-	return max(b, 1)
+	return max(b, 1), formed
 }
 
 func (r *run) resumed(n int64) {

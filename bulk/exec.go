@@ -21,14 +21,17 @@ type task struct {
 	unknown  bool   // an attempt's outcome is unknown and has not been looked up yet
 	maybe    bool   // some attempt may have been applied
 	retry    bool   // the next send repeats an earlier one
+	formed   int    // the controller's batch size when the task was grouped
 	last     error  // the last transient error
 	status   Status // final outcome, once done
 	done     bool
 }
 
 // do sends one request under a permit of the limiter and reports it to the controller as
-// one sample. It never sleeps while holding the permit.
-func (r *run) do(ctx context.Context, objects int, write bool, fn func(context.Context) error) error {
+// one sample. formed is the controller's batch size when the objects were grouped (0 when it
+// does not apply): a group formed before a change of batch size is not a measurement of the
+// new one. It never sleeps while holding the permit.
+func (r *run) do(ctx context.Context, objects int, write bool, formed int, fn func(context.Context) error) error {
 	p, err := r.lim.Acquire(ctx)
 	if err != nil {
 		return err
@@ -48,7 +51,7 @@ func (r *run) do(ctx context.Context, objects int, write bool, fn func(context.C
 	if err != nil && ctx.Err() != nil {
 		return err // the run is stopping: not a measurement
 	}
-	s := adaptive.Sample{Start: start, End: end, Objects: objects, InFlight: p.InFlight(), Outcome: classify(err)}
+	s := adaptive.Sample{Start: start, End: end, Objects: objects, InFlight: p.InFlight(), Outcome: classify(err), BatchSize: formed}
 	s.RetryAfter, _ = wapi.RetryAfter(err)
 	if !write && s.Outcome == adaptive.OutcomeOK {
 		// A lookup is load on the grid that creates nothing: busy time without goodput.
@@ -263,7 +266,7 @@ func (r *run) send(ctx context.Context, ts []*task, iso bool) error {
 	if len(ts) == 1 {
 		t := ts[0]
 		var ref string
-		err := r.do(ctx, 1, true, func(ctx context.Context) error {
+		err := r.do(ctx, 1, true, t.formed, func(ctx context.Context) error {
 			var e error
 			if r.del {
 				ref, e = r.deleteRef(ctx, t.it)
@@ -287,7 +290,7 @@ func (r *run) send(ctx context.Context, ts []*task, iso bool) error {
 		}
 	}
 	var res []wapi.BatchResult
-	err := r.do(ctx, len(ts), true, func(ctx context.Context) error {
+	err := r.do(ctx, len(ts), true, ts[0].formed, func(ctx context.Context) error {
 		var e error
 		res, e = r.c.SendBatch(ctx, b)
 		return e
@@ -535,7 +538,7 @@ func (r *run) update(ctx context.Context, t *task, ref string) {
 		}
 		t.attempts++
 		var out string
-		err := r.do(ctx, 1, true, func(ctx context.Context) error {
+		err := r.do(ctx, 1, true, 0, func(ctx context.Context) error {
 			var e error
 			out, e = r.c.Update(ctx, ref, body)
 			return e
@@ -603,7 +606,7 @@ func (r *run) lookupOnce(ctx context.Context, ts []*task) ([]wapi.Object, error)
 			q.ReturnFieldsPlus(rf...)
 		}
 		var objs []wapi.Object
-		err := r.do(ctx, 1, false, func(ctx context.Context) error {
+		err := r.do(ctx, 1, false, 0, func(ctx context.Context) error {
 			var e error
 			objs, e = r.c.Search(ctx, it.Type, q)
 			return e
@@ -629,7 +632,7 @@ func (r *run) lookupOnce(ctx context.Context, ts []*task) ([]wapi.Object, error)
 		b.Add(wapi.BatchItem{Method: http.MethodGet, Object: t.it.Type, Data: data, Args: args})
 	}
 	var res []wapi.BatchResult
-	err := r.do(ctx, len(ts), false, func(ctx context.Context) error {
+	err := r.do(ctx, len(ts), false, 0, func(ctx context.Context) error {
 		var e error
 		res, e = r.c.SendBatch(ctx, b)
 		return e
