@@ -19,11 +19,11 @@ const (
 	colBatch   = "#9333ea" // batch size
 )
 
-const pageCSS = `body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px auto;max-width:1000px;color:#111827;padding:0 16px}
+const pageCSS = `body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px auto;max-width:1100px;color:#111827;padding:0 16px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
 p.meta{margin:2px 0;color:#374151}
 table{border-collapse:collapse;margin:8px 0;font-variant-numeric:tabular-nums}
-th,td{padding:4px 8px;border-bottom:1px solid #e5e7eb;text-align:right;white-space:nowrap}
+th,td{padding:3px 7px;font-size:13px;border-bottom:1px solid #e5e7eb;text-align:right;white-space:nowrap}
 th{background:#f3f4f6;font-weight:600}td.l,th.l{text-align:left}
 tr.new td{color:#1e3a8a}tr.sum td{font-style:italic}
 .heat td{min-width:64px}.heat td.best{outline:2px solid #111827;font-weight:700}.heat td.skip{color:#9ca3af;background:#f9fafb}
@@ -336,7 +336,7 @@ func WriteSweepHTML(w io.Writer, res *SweepResult) error {
 	charts.WriteString("</div>\n")
 	var paras []string
 	if u := res.USL; u != nil {
-		paras = append(paras, "USL fit of the batch-1 points (concurrency-control.md §10, linearised least squares): "+describeUSL(u)+".")
+		paras = append(paras, "USL fit of the batch-1 points (concurrency-control.md §10: linearised least squares, refined on relative errors): "+describeUSL(u)+".")
 	}
 	p.Sections = append(p.Sections, section{Title: "Throughput against requests in flight", Paras: paras, Body: template.HTML(charts.String())})
 	var skipped []string

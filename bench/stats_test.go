@@ -145,7 +145,10 @@ func TestFitUSL(t *testing.T) {
 			}
 		}
 	}
-	// The article's means (concurrency-control.md §11): unconstrained σ ≈ −0.06 is held at 0.
+	// The article's means (concurrency-control.md §11): the linearised fit (σ ≈ −0.06 held at
+	// 0, κ ≈ 0.054) over-predicts 4 in flight by about 80 %; the refined fit spreads the misfit
+	// over the points, and still misses some by more than 10 %: one USL curve cannot rise to 8
+	// and collapse at 32.
 	var art []Point
 	for _, n := range ArticleInFlight {
 		p, _ := ArticleRow(n)
@@ -155,8 +158,17 @@ func TestFitUSL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u.Sigma != 0 || !u.Clamped || u.Kappa < 0.04 || u.Kappa > 0.07 || u.Peak < 3.5 || u.Peak > 5 {
-		t.Errorf("article fit: %+v", u)
+	worst := 0.0
+	for _, r := range u.Residuals {
+		worst = max(worst, math.Abs(r))
+	}
+	if u.Sigma < 0.2 || u.Sigma > 0.4 || u.Clamped || u.Kappa < 0.025 || u.Kappa > 0.05 || u.Peak < 3.5 || u.Peak > 5 || worst > 0.25 || worst < 0.1 {
+		t.Errorf("article fit: %+v (largest misfit %.2f)", u, worst)
+	}
+	// The refinement never does worse than the linearised fit it starts from.
+	lin := relSSE(u.Lambda, 0, 0.054, art[1:])
+	if got := relSSE(u.Lambda, u.Sigma, u.Kappa, art[1:]); got > lin {
+		t.Errorf("refined fit's error %v above the linearised fit's %v", got, lin)
 	}
 	for _, bad := range [][]Point{nil, {{N: 1, X: 30}, {N: 2, X: 40}}, {{N: 2, X: 40}, {N: 4, X: 50}, {N: 8, X: 55}}, {{N: 1, X: 0}, {N: 2, X: 1}, {N: 4, X: 1}}} {
 		if _, err := FitUSL(bad); !errors.Is(err, ErrUSLPoints) {

@@ -26,8 +26,9 @@ type USL struct {
 	Peak float64 `json:"peak"`
 	// PeakX is the fitted throughput at Peak (0 when Peak is 0).
 	PeakX float64 `json:"peak_x"`
-	// Clamped is set when the unconstrained fit fell outside σ ∈ [0, 1), κ ≥ 0 and the
-	// parameter was held at its bound.
+	// Clamped is set when the fit lies on a bound of σ ∈ [0, 1) or κ ≥ 0 that the data push
+	// against: the unconstrained linearised fit fell outside, and the refined fit stayed on
+	// the bound.
 	Clamped bool `json:"clamped,omitempty"`
 	// Points are the points fitted, and Residuals the relative error of the fit at each
 	// ((fit − measured) / measured): where the measurements leave the curve.
@@ -44,11 +45,15 @@ func (u *USL) X(n float64) float64 {
 	return u.Lambda * n / (1 + u.Sigma*(n-1) + u.Kappa*n*(n-1))
 }
 
-// FitUSL fits the USL to points by the linearised least squares of concurrency-control.md
-// §10: with C = X/X(1), x = N−1 and y = N/C − 1, y = (σ+κ)·x + κ·x², a quadratic through the
-// origin fitted by ordinary least squares; κ = the x² coefficient, σ = the x coefficient − κ.
-// σ is then held in [0, 1) and κ ≥ 0, refitting the other parameter when one is held. When
-// several points share N = 1 their mean is X(1).
+// FitUSL fits the USL to points in two steps (concurrency-control.md §10). First the
+// linearised least squares: with C = X/X(1), x = N−1 and y = N/C − 1, y = (σ+κ)·x + κ·x², a
+// quadratic through the origin fitted by ordinary least squares; κ = the x² coefficient, σ =
+// the x coefficient − κ, then σ held in [0, 1) and κ ≥ 0, refitting the other parameter when
+// one is held (Clamped). That fit weighs the points by y, which grows with N², so the largest
+// N dominates it. It is then refined by minimising the sum of the squared relative residuals
+// ((fit − measured) / measured) over σ ∈ [0, 1) and κ ≥ 0 with λ held at X(1) (the non-linear
+// least squares of §10 on relative errors): every point counts alike. When several points
+// share N = 1 their mean is X(1).
 func FitUSL(points []Point) (*USL, error) {
 	var x1 []float64
 	var rest []Point
@@ -91,11 +96,12 @@ func FitUSL(points []Point) (*USL, error) {
 		b = (sxx*sx2y - sx3*sxy) / det
 	}
 	u := &USL{Lambda: lambda, Sigma: a - b, Kappa: b}
+	clamped := false
 	if det == 0 || u.Kappa < 0 {
 		// no coherency: y = σ·x.
 		u.Kappa = 0
 		u.Sigma = sxy / sxx
-		u.Clamped = true
+		clamped = true
 	}
 	if u.Sigma < 0 {
 		// no contention: y = κ·(x + x²).
@@ -107,12 +113,14 @@ func FitUSL(points []Point) (*USL, error) {
 			den += z * z
 		}
 		u.Kappa = max(0, num/den)
-		u.Clamped = true
+		clamped = true
 	}
 	if u.Sigma >= 1 {
-		u.Sigma = math.Nextafter(1, 0)
-		u.Clamped = true
+		u.Sigma = uslSigmaMax
+		clamped = true
 	}
+	u.Sigma, u.Kappa = refineUSL(lambda, rest, u.Sigma, u.Kappa)
+	u.Clamped = clamped && (u.Sigma == 0 || u.Kappa == 0 || u.Sigma == uslSigmaMax)
 	if u.Kappa > 0 {
 		u.Peak = math.Sqrt((1 - u.Sigma) / u.Kappa)
 		u.PeakX = u.X(u.Peak)
@@ -124,4 +132,60 @@ func FitUSL(points []Point) (*USL, error) {
 		u.Residuals[i] = (u.X(p.N) - p.X) / p.X
 	}
 	return u, nil
+}
+
+// uslSigmaMax is the largest σ a fit gives (σ < 1).
+const uslSigmaMax = 0.999
+
+// relSSE is the sum of the squared relative residuals of a USL curve at points.
+func relSSE(lambda, sigma, kappa float64, points []Point) float64 {
+	e := 0.0
+	for _, p := range points {
+		n := p.N
+		r := (lambda*n/(1+sigma*(n-1)+kappa*n*(n-1)) - p.X) / p.X
+		e += r * r
+	}
+	return e
+}
+
+// refineUSL minimises relSSE over σ ∈ [0, 1) and κ ≥ 0, from (sigma, kappa) and from the best
+// point of a coarse grid (σ by 0.01, κ = 0 and 10⁻⁶ to 1 on a log scale), by a pattern search
+// in (σ, log κ) whose steps halve until they are below 10⁻⁹. It is deterministic and takes a
+// few thousand evaluations.
+func refineUSL(lambda float64, points []Point, sigma, kappa float64) (float64, float64) {
+	const sigmaMax = uslSigmaMax
+	cost := func(s, k float64) float64 { return relSSE(lambda, s, k, points) }
+	bs, bk, be := sigma, kappa, cost(sigma, kappa)
+	try := func(s, k float64) bool {
+		s, k = min(max(s, 0), sigmaMax), max(k, 0)
+		if e := cost(s, k); e < be {
+			bs, bk, be = s, k, e
+			return true
+		}
+		return false
+	}
+	for i := range 100 {
+		s := float64(i) / 100
+		try(s, 0)
+		for j := 0; j <= 120; j++ {
+			try(s, math.Pow(10, -6+float64(j)/20))
+		}
+	}
+	// Pattern search: σ by ds, κ by a factor e^dl (or from 0 to a small value).
+	ds, dl := 0.01, 0.1
+	for range 100000 {
+		if ds <= 1e-9 && dl <= 1e-9 {
+			break
+		}
+		moved := try(bs+ds, bk) || try(bs-ds, bk)
+		if bk > 0 {
+			moved = try(bs, bk*math.Exp(dl)) || try(bs, bk*math.Exp(-dl)) || moved
+		} else {
+			moved = try(bs, 1e-7) || moved
+		}
+		if !moved {
+			ds, dl = ds/2, dl/2
+		}
+	}
+	return bs, bk
 }
