@@ -49,7 +49,7 @@ func New(g Grid, opts ...Option) (*Bench, error) {
 		seed:         1,
 		maxConc:      bulk.DefaultMaxConcurrency,
 		timeout:      wapi.DefaultTimeout,
-		sweepObjects: DefaultSweepObjects,
+		sweepSeconds: DefaultSweepSeconds,
 		sweepConc:    DefaultSweepConcurrency,
 		sweepBatches: DefaultSweepBatches,
 		refine:       true,

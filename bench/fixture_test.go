@@ -120,7 +120,14 @@ func fixtureSweep() *SweepResult {
 	for _, k := range [][2]int{{6, 256}, {11, 256}, {6, 1024}} {
 		res.Points = append(res.Points, SweepPoint{Concurrency: k[0], BatchSize: k[1], Throughput: x[k], Requests: 30, Seconds: 20, Refined: true})
 	}
-	res.Best = bestPoint(res.Points)
+	// The three best measured again: the first winner falls back.
+	for i, p := range res.Points {
+		if again, ok := map[[2]int]float64{{6, 256}: 136.1, {8, 256}: 136.9, {6, 1024}: 133.8}[[2]int{p.Concurrency, p.BatchSize}]; ok {
+			p.First, p.Throughput, p.Confirmed, p.Seconds, p.Requests = p.Throughput, again, true, 41, 60
+			res.Points[i] = p
+		}
+	}
+	res.Best, _ = findPoint(res.Points, 8, 256)
 	var ones []Point
 	for _, p := range res.Points {
 		if p.BatchSize == 1 {
@@ -128,14 +135,14 @@ func fixtureSweep() *SweepResult {
 		}
 	}
 	res.USL, _ = FitUSL(ones)
-	fixed := EngineRun{Strategy: "batch", Concurrency: 6, BatchSize: 256, Seconds: 240.1, Wall: 24.0, Created: 32768, Requests: 128, Status: map[string]int{"200": 128}, FinalLimit: 6, FinalBatch: 256}
+	fixed := EngineRun{Strategy: "batch", Concurrency: 8, BatchSize: 256, Seconds: 240.1, Wall: 24.0, Created: 32768, Requests: 128, Status: map[string]int{"200": 128}, FinalLimit: 8, FinalBatch: 256}
 	fixed.Throughput = Rate(fixed.Created, fixed.Seconds)
 	auto := EngineRun{Strategy: "auto", Seconds: 250.3, Wall: 25.0, Created: 32768, Requests: 900, Status: map[string]int{"200": 700, "201": 200}, FinalLimit: 6, FinalBatch: 128,
 		Decisions: []Decision{{At: 0, Limit: 2, BatchSize: 1, Reason: "hold"}, {At: 3, Limit: 4, BatchSize: 1, Reason: "startup-grow"}, {At: 40, Limit: 6, BatchSize: 128, Reason: "probe-accepted"}}}
 	auto.Throughput = Rate(auto.Created, auto.Seconds)
 	res.Comparison = Comparison{
-		Workload: Workload{Objects: 32768, Network: DefaultNetwork, PrefixLen: 24, Comment: DefaultComment},
-		Fixed:    fixed, Auto: auto, Target: TargetArticle,
+		Workload: Workload{Objects: 32768, Network: DefaultNetwork, PrefixLen: 24, Comment: DefaultComment}, AutoMaxConcurrency: 32,
+		Fixed: fixed, Auto: auto, Target: TargetArticle,
 		AutoVsFixed: 100 * auto.Throughput / fixed.Throughput, AutoVsSweep: 100 * auto.Throughput / res.Best.Throughput,
 	}
 	res.Comparison.Met = min(res.Comparison.AutoVsFixed, res.Comparison.AutoVsSweep) >= res.Comparison.Target

@@ -300,8 +300,10 @@ func WriteSweepHTML(w io.Writer, res *SweepResult) error {
 	best := res.Best
 	p.Sections = append(p.Sections, section{
 		Title: "Throughput by requests in flight and batch size",
-		Paras: []string{fmt.Sprintf("Best setting: %d in flight, batches of %d: %.1f networks per grid second (outlined).", best.Concurrency, best.BatchSize, best.Throughput)},
-		Body:  template.HTML(heatTable(res)),
+		Paras: []string{fmt.Sprintf("Best setting: %d in flight, batches of %d: %.1f networks per grid second (outlined). "+
+			"+ marks the best points of the first pass, measured again, longer (their second measurement is shown); × a skipped point, · one not measured.",
+			best.Concurrency, best.BatchSize, best.Throughput)},
+		Body: template.HTML(heatTable(res)),
 	})
 	cmp := res.Comparison
 	verdict := `<span class="ok">met</span>`
@@ -325,7 +327,7 @@ func WriteSweepHTML(w io.Writer, res *SweepResult) error {
 	}
 	body.WriteString("</div>\n")
 	p.Sections = append(p.Sections, section{
-		Title: fmt.Sprintf("Auto beside the best setting, %s networks each", thousands(cmp.Workload.Objects)),
+		Title: fmt.Sprintf("Auto beside the best setting, %s networks each (auto at most %d in flight)", thousands(cmp.Workload.Objects), cmp.AutoMaxConcurrency),
 		Paras: []string{fmt.Sprintf("Auto reached %.1f %% of the best setting on the same workload and %.1f %% of the sweep's best point; %s.",
 			cmp.AutoVsFixed, cmp.AutoVsSweep, target)},
 		Body: template.HTML("<p>Target: "+verdict+".</p>\n") + template.HTML(body.String()),
@@ -372,12 +374,16 @@ func heatTable(res *SweepResult) string {
 			case pt.Skipped != "":
 				fmt.Fprintf(&b, `<td class="skip" title="%s">×</td>`, esc(pt.Skipped))
 			default:
-				share := pt.Throughput / res.Best.Throughput
+				share := min(1, pt.Throughput/res.Best.Throughput)
 				cls := ""
 				if c == res.Best.Concurrency && bs == res.Best.BatchSize {
 					cls = ` class="best"`
 				}
-				fmt.Fprintf(&b, `<td%s style="background:rgba(37,99,235,%.2f)">%.1f</td>`, cls, 0.08+0.6*share*share, pt.Throughput)
+				mark := ""
+				if pt.Confirmed {
+					mark = "+"
+				}
+				fmt.Fprintf(&b, `<td%s style="background:rgba(37,99,235,%.2f)">%.1f%s</td>`, cls, 0.08+0.6*share*share, pt.Throughput, mark)
 			}
 		}
 		b.WriteString("</tr>\n")

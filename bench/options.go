@@ -12,11 +12,6 @@ const (
 	// DefaultPasses is the number of passes over every technique: the article ran each
 	// setting three times.
 	DefaultPasses = 3
-	// DefaultSweepObjects is the workload of the sweep's comparison between the best fixed
-	// setting and auto: 32,768 /24 networks (10.0.0.0/9). The adaptive controller needs a
-	// startup and a batch ramp before it settles; on this many objects they are a small part
-	// of the run.
-	DefaultSweepObjects = 32768
 	// DefaultSweepMaxConcurrency and DefaultSweepMaxBatch bound the sweep's grid.
 	DefaultSweepMaxConcurrency = 32
 	DefaultSweepMaxBatch       = 1024
@@ -42,9 +37,11 @@ type options struct {
 	progress     func(Progress)
 	logger       *slog.Logger
 	maxConc      int
+	maxConcSet   bool
 	timeout      time.Duration
 	tempDir      string
 	sweepObjects int
+	sweepSeconds float64
 	sweepConc    []int
 	sweepBatches []int
 	refine       bool
@@ -141,13 +138,15 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithMaxConcurrency caps auto's requests in flight. Default: the bulk engine's
-// (bulk.DefaultMaxConcurrency, 16).
+// (bulk.DefaultMaxConcurrency, 16) in the experiment, and the largest concurrency of the
+// sweep's grid (32) in the sweep's comparison, so that auto searches the range the sweep
+// measured.
 func WithMaxConcurrency(n int) Option {
 	return func(o *options) error {
 		if n < 1 || n > 1024 {
 			return fmt.Errorf("bench: max concurrency %d out of range [1, 1024]", n)
 		}
-		o.maxConc = n
+		o.maxConc, o.maxConcSet = n, true
 		return nil
 	}
 }
@@ -174,14 +173,27 @@ func WithTempDir(dir string) Option {
 	}
 }
 
-// WithSweepObjects sets the workload of the sweep's comparison of the best fixed setting
-// with auto. Default: DefaultSweepObjects.
+// WithSweepObjects sets the number of networks of the sweep's comparison of the best fixed
+// setting with auto (0: sized by WithSweepSeconds). Default: 0.
 func WithSweepObjects(n int) Option {
 	return func(o *options) error {
-		if n < 1 || n > 1<<16 {
-			return fmt.Errorf("bench: sweep objects %d out of range [1, 65536]", n)
+		if n < 0 || n > MaxSweepObjects {
+			return fmt.Errorf("bench: sweep objects %d out of range [0, %d]", n, MaxSweepObjects)
 		}
 		o.sweepObjects = n
+		return nil
+	}
+}
+
+// WithSweepSeconds sizes the sweep's comparison: as many networks as the best setting
+// creates in this many grid seconds (at least MinSweepObjects, at most MaxSweepObjects).
+// Default: DefaultSweepSeconds (600).
+func WithSweepSeconds(sec float64) Option {
+	return func(o *options) error {
+		if !(sec >= 1 && sec <= 86400) {
+			return fmt.Errorf("bench: sweep seconds %g out of range [1, 86400]", sec)
+		}
+		o.sweepSeconds = sec
 		return nil
 	}
 }

@@ -252,6 +252,50 @@ func TestSweepGridHelpers(t *testing.T) {
 	}
 }
 
+// TestComparisonSize checks the sizing of the sweep's comparison by time, its bounds, the
+// explicit size, the networks it carves and auto's cap.
+func TestComparisonSize(t *testing.T) {
+	t.Parallel()
+	g := Grid{URL: "https://127.0.0.1:1", User: "u", Password: "p"}
+	for _, tc := range []struct {
+		opts []Option
+		x    float64 // best throughput
+		want int
+	}{
+		{nil, 136.4, 81920}, // 600 s × 136.4/s = 81,840, rounded up to 80 × 1,024
+		{[]Option{WithSweepSeconds(60)}, 136.4, 8192},
+		{nil, 2, MinSweepObjects},
+		{nil, 5000, MaxSweepObjects},
+		{[]Option{WithSweepObjects(256)}, 136.4, 256},
+	} {
+		b, err := New(g, tc.opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := b.comparisonObjects(SweepPoint{Throughput: tc.x}); got != tc.want {
+			t.Errorf("%v at %g/s: %d networks, want %d", tc.opts, tc.x, got, tc.want)
+		}
+	}
+	for _, tc := range []struct{ n, prefix int }{{1024, 24}, {65536, 24}, {65537, 25}, {131072, 25}, {262144, 26}} {
+		w := SweepWorkload(tc.n, "c")
+		cidrs, err := w.CIDRs()
+		if err != nil || w.PrefixLen != tc.prefix || len(cidrs) != tc.n {
+			t.Errorf("SweepWorkload(%d): /%d, %d networks, %v", tc.n, w.PrefixLen, len(cidrs), err)
+		}
+	}
+	if _, err := New(g, WithSweepObjects(MaxSweepObjects+1)); err == nil {
+		t.Error("WithSweepObjects above the maximum accepted")
+	}
+	b, _ := New(g)
+	if got := b.autoMaxConcurrency(); got != 32 {
+		t.Errorf("auto's cap in the comparison %d, want the sweep's largest concurrency, 32", got)
+	}
+	b, _ = New(g, WithMaxConcurrency(12))
+	if got := b.autoMaxConcurrency(); got != 12 {
+		t.Errorf("auto's cap with WithMaxConcurrency(12): %d", got)
+	}
+}
+
 // TestSteady checks the sweep's throughput arithmetic on a schedule built by hand: two
 // workers, the first request of each a warm-up.
 func TestSteady(t *testing.T) {

@@ -23,12 +23,41 @@ import (
 // stops, cancelling what is in flight, once every worker has finished sweepMeasured
 // requests after its warm-up and sweepMinSeconds of grid time have been measured, so that
 // every measured request ran with all c workers busy.
+//
+// The best of many short, noisy measurements is biased up (the winner's curse), so the
+// sweepConfirm best points are measured again, longer (confirmMeasured requests per worker
+// and confirmMinSeconds), and the best setting is the best of those second measurements.
 const (
-	sweepMeasured   = 2
-	sweepMinSeconds = 5.0
-	// sweepMaxObjects bounds the networks of one point: every /24 of 10.0.0.0/8.
-	sweepMaxObjects = 1 << 16
+	sweepMeasured     = 2
+	sweepMinSeconds   = 5.0
+	sweepConfirm      = 3
+	confirmMeasured   = 5
+	confirmMinSeconds = 20.0
+	// sweepMaxObjects bounds the networks of one point and of the comparison: every /26 of
+	// 10.0.0.0/8.
+	sweepMaxObjects = 1 << 18
 )
+
+// Defaults of the comparison's workload, sized by time: DefaultSweepSeconds at the best
+// setting's throughput, rounded up to a multiple of 1,024, within [MinSweepObjects,
+// MaxSweepObjects].
+const (
+	// DefaultSweepSeconds is ten grid minutes: a bulk load worth tuning, on which the
+	// adaptive controller's startup and batch ramp (about a minute of grid time) weigh little.
+	DefaultSweepSeconds = 600.0
+	MinSweepObjects     = 4096
+	MaxSweepObjects     = sweepMaxObjects
+)
+
+// SweepWorkload returns the workload of n networks the sweep uses: /24s of 10.0.0.0/8 as in
+// the founding workload up to 65,536, then /25s or /26s, so that up to 262,144 fit.
+func SweepWorkload(n int, comment string) Workload {
+	prefix := DefaultPrefixLen
+	for n > 1<<(prefix-8) && prefix < 26 {
+		prefix++
+	}
+	return Workload{Objects: n, Network: DefaultNetwork, PrefixLen: prefix, Comment: comment}
+}
 
 // Sweep targets: auto's throughput as a share of the best setting's (issue 6).
 const (
@@ -56,6 +85,11 @@ type SweepPoint struct {
 	Seconds float64 `json:"seconds"`
 	// Refined marks a point added around the coarse grid's best.
 	Refined bool `json:"refined,omitempty"`
+	// Confirmed marks one of the best points measured a second time, longer: Throughput,
+	// Latency, Requests and Seconds are then the second measurement's, and First the first
+	// measurement's throughput.
+	Confirmed bool    `json:"confirmed,omitempty"`
+	First     float64 `json:"first_throughput,omitempty"`
 	// Skipped says why the point has no measurement.
 	Skipped string `json:"skipped,omitempty"`
 }
@@ -84,6 +118,8 @@ type SweepResult struct {
 type Comparison struct {
 	// Workload is what both runs created, each in a network view of its own.
 	Workload Workload `json:"workload"`
+	// AutoMaxConcurrency is auto's cap on requests in flight.
+	AutoMaxConcurrency int `json:"auto_max_concurrency"`
 	// Fixed is the sweep's best setting run through the bulk engine over the workload; Auto
 	// the auto strategy over the same workload. With several passes, the pass with the
 	// median time of each.
@@ -153,7 +189,7 @@ func (b *Bench) Sweep(ctx context.Context) (*SweepResult, error) {
 		return nil, err
 	}
 	defer closeClient(ctx, c)
-	all, err := Workload{Objects: sweepMaxObjects, Network: DefaultNetwork, PrefixLen: DefaultPrefixLen, Comment: b.o.workload.Comment}.CIDRs()
+	all, err := SweepWorkload(sweepMaxObjects, b.o.workload.Comment).CIDRs()
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +225,7 @@ func (b *Bench) Sweep(ctx context.Context) (*SweepResult, error) {
 			view := fmt.Sprintf("%s%s-sweep-c%d-b%d", ViewPrefix, b.id, conc, batch)
 			err := b.withView(ctx, c, view, func(view string) error {
 				var err error
-				p, err = b.point(ctx, view, all, p)
+				p, err = b.point(ctx, view, all, p, sweepMeasured, sweepMinSeconds)
 				return err
 			})
 			var abort *errPointAbort
@@ -237,9 +273,11 @@ func (b *Bench) Sweep(ctx context.Context) (*SweepResult, error) {
 			}
 		}
 	}
-	res.Best = bestPoint(res.Points)
-	if res.Best.Throughput == 0 {
+	if bestPoint(res.Points).Throughput == 0 {
 		return nil, errors.New("bench: no sweep point could be measured")
+	}
+	if err := b.confirm(ctx, c, all, res); err != nil {
+		return nil, err
 	}
 	var ones []Point
 	for _, p := range res.Points {
@@ -248,7 +286,7 @@ func (b *Bench) Sweep(ctx context.Context) (*SweepResult, error) {
 		}
 	}
 	res.USL, _ = FitUSL(ones)
-	cmp, err := b.compare(ctx, c, all, res.Best)
+	cmp, err := b.compare(ctx, c, res.Best)
 	if err != nil {
 		return nil, err
 	}
@@ -325,8 +363,59 @@ func bestPoint(ps []SweepPoint) SweepPoint {
 	return best
 }
 
-// point measures one setting in view.
-func (b *Bench) point(ctx context.Context, view string, cidrs []string, p SweepPoint) (SweepPoint, error) {
+// confirm measures the sweepConfirm best points again, longer, and sets res.Best to the best
+// of the second measurements. A point whose second measurement fails keeps its first.
+func (b *Bench) confirm(ctx context.Context, c *wapi.Client, all []string, res *SweepResult) error {
+	order := make([]int, 0, len(res.Points))
+	for i, p := range res.Points {
+		if p.Throughput > 0 {
+			order = append(order, i)
+		}
+	}
+	slices.SortStableFunc(order, func(i, j int) int { return cmp.Compare(res.Points[j].Throughput, res.Points[i].Throughput) })
+	order = order[:min(len(order), sweepConfirm)]
+	var best SweepPoint
+	for _, i := range order {
+		first := res.Points[i]
+		if first.Concurrency*first.BatchSize*(1+confirmMeasured) > len(all) {
+			continue
+		}
+		view := fmt.Sprintf("%s%s-confirm-c%d-b%d", ViewPrefix, b.id, first.Concurrency, first.BatchSize)
+		var p SweepPoint
+		err := b.withView(ctx, c, view, func(view string) error {
+			var err error
+			p, err = b.point(ctx, view, all, first, confirmMeasured, confirmMinSeconds)
+			return err
+		})
+		var abort *errPointAbort
+		switch {
+		case errors.As(err, &abort):
+			continue
+		case err != nil:
+			return err
+		}
+		if p.Throughput > 0 {
+			p.Confirmed, p.First = true, first.Throughput
+			res.Points[i] = p
+			if b.o.progress != nil {
+				pp := p
+				b.o.progress(Progress{Sweep: &pp, Seconds: p.Seconds})
+			}
+		}
+		if res.Points[i].Throughput > best.Throughput {
+			best = res.Points[i]
+		}
+	}
+	if best.Throughput == 0 {
+		best = bestPoint(res.Points)
+	}
+	res.Best = best
+	return nil
+}
+
+// point measures one setting in view: measured requests per worker after its warm-up and at
+// least minSeconds of grid time.
+func (b *Bench) point(ctx context.Context, view string, cidrs []string, p SweepPoint, measured int, minSeconds float64) (SweepPoint, error) {
 	conc, batch := p.Concurrency, p.BatchSize
 	cl, t, _, err := b.grid.wapiClient(conc, b.clientTimeout())
 	if err != nil {
@@ -352,11 +441,11 @@ func (b *Bench) point(ctx context.Context, view string, cidrs []string, p SweepP
 	speed := b.speed()
 	started := time.Now()
 	enough := func(now time.Time) bool {
-		if warmN < conc || now.Sub(warm).Seconds()*speed < sweepMinSeconds {
+		if warmN < conc || now.Sub(warm).Seconds()*speed < minSeconds {
 			return false
 		}
 		for _, d := range done {
-			if d < 1+sweepMeasured {
+			if d < 1+measured {
 				return false
 			}
 		}
@@ -522,12 +611,35 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// comparisonObjects returns the size of the comparison's workload: WithSweepObjects, or
+// enough networks to keep the best setting busy for the sweep's seconds.
+func (b *Bench) comparisonObjects(best SweepPoint) int {
+	if b.o.sweepObjects > 0 {
+		return b.o.sweepObjects
+	}
+	n := int(math.Ceil(best.Throughput*b.o.sweepSeconds/1024)) * 1024
+	return min(max(n, MinSweepObjects), MaxSweepObjects)
+}
+
+// autoMaxConcurrency is auto's cap in the comparison: WithMaxConcurrency, or the largest
+// concurrency of the sweep, so that auto searches the range the sweep measured.
+func (b *Bench) autoMaxConcurrency() int {
+	if b.o.maxConcSet {
+		return b.o.maxConc
+	}
+	return slices.Max(b.o.sweepConc)
+}
+
 // compare runs the best setting and auto over the comparison workload, passes times each,
 // alternating, and keeps the median pass of each.
-func (b *Bench) compare(ctx context.Context, c *wapi.Client, all []string, best SweepPoint) (*Comparison, error) {
-	w := Workload{Objects: b.o.sweepObjects, Network: DefaultNetwork, PrefixLen: DefaultPrefixLen, Comment: b.o.workload.Comment}
-	cidrs := all[:w.Objects]
-	cmp := &Comparison{Workload: w}
+func (b *Bench) compare(ctx context.Context, c *wapi.Client, best SweepPoint) (*Comparison, error) {
+	w := SweepWorkload(b.comparisonObjects(best), b.o.workload.Comment)
+	cidrs, err := w.CIDRs()
+	if err != nil {
+		return nil, err
+	}
+	autoMax := b.autoMaxConcurrency()
+	cmp := &Comparison{Workload: w, AutoMaxConcurrency: autoMax}
 	var fixed, auto []EngineRun
 	for pass := 1; pass <= b.o.passes; pass++ {
 		for _, isAuto := range []bool{false, true} {
@@ -537,8 +649,8 @@ func (b *Bench) compare(ctx context.Context, c *wapi.Client, all []string, best 
 			switch {
 			case isAuto:
 				name = "auto"
-				opts = []bulk.Option{bulk.WithStrategy(bulk.Auto), bulk.WithMaxConcurrency(b.o.maxConc)}
-				workers = b.o.maxConc
+				opts = []bulk.Option{bulk.WithStrategy(bulk.Auto), bulk.WithMaxConcurrency(autoMax)}
+				workers = autoMax
 			case best.BatchSize > 1:
 				opts = []bulk.Option{bulk.WithStrategy(bulk.Batch), bulk.WithConcurrency(best.Concurrency), bulk.WithBatchSize(best.BatchSize)}
 			case best.Concurrency > 1:
@@ -630,9 +742,15 @@ func SweepNotes() []string {
 		"a 429 or 503 is followed by a sleep for its Retry-After, which counts in the time; a point whose first requests time out " +
 			"(the client timeout is 60 grid seconds) or are refused as too large is skipped, and so is every larger point",
 		"the coarse grid is refined around its best point: midpoints towards its neighbours and ±1 in flight, then the same for the batch size",
-		"the comparison loads the same workload twice through the bulk engine: once with the best point as a fixed setting " +
-			"(strategy concurrent or batch), once with strategy auto; auto's throughput is compared with both that run and the " +
-			"point's steady-state throughput, and the target is met when both ratios reach it",
-		"auto is capped at its default maximum of requests in flight; the engine's and the controller's time constants are divided by the speed",
+		fmt.Sprintf("the best of many short measurements is biased up (the winner's curse): the %d best points are measured again, "+
+			"%d requests per worker and at least %g grid seconds, and the best setting is the best of these second measurements", sweepConfirm, confirmMeasured, confirmMinSeconds),
+		"the comparison loads one workload twice through the bulk engine: once with the best setting fixed " +
+			"(strategy concurrent or batch), once with strategy auto, which starts knowing nothing of the grid; auto's throughput is " +
+			"compared with that run's and with the best point's steady state, and the target is met when both ratios reach it",
+		fmt.Sprintf("the comparison's workload is sized by time: the networks the best setting creates in %g grid seconds "+
+			"(at least %s, at most %s), because auto spends its first minute or so of grid time finding the setting, "+
+			"and a run much shorter than that measures the search rather than the setting it finds", DefaultSweepSeconds, thousands(MinSweepObjects), thousands(MaxSweepObjects)),
+		"auto is capped at the sweep's largest concurrency unless --max-concurrency is given, so that it searches the range the sweep measured; " +
+			"the engine's and the controller's time constants are divided by the speed",
 	}
 }

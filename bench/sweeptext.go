@@ -33,15 +33,19 @@ func WriteSweepText(w io.Writer, res *SweepResult) error {
 		tab.add(cells...)
 	}
 	tab.write(ew, "")
-	ew.printf("\n·  not measured   ×  skipped (see below)   best in [brackets]\n")
+	ew.printf("\n·  not measured   ×  skipped (see below)   +  measured again, longer (the best points)   best in [brackets]\n")
 	best := res.Best
-	ew.printf("\nbest setting: %d in flight, batches of %d: %.1f networks per grid second (median latency %.2f grid s)\n",
+	ew.printf("\nbest setting: %d in flight, batches of %d: %.1f networks per grid second (median latency %.2f grid s)",
 		best.Concurrency, best.BatchSize, best.Throughput, best.Latency)
+	if best.Confirmed {
+		ew.printf("; measured again over %.0f grid s (first measurement %.1f)", best.Seconds, best.First)
+	}
+	ew.printf("\n")
 	if u := res.USL; u != nil {
 		ew.printf("USL fit of the batch-1 points: %s\n", describeUSL(u))
 	}
 	cmp := res.Comparison
-	ew.printf("\nside by side, %s /%d networks each (%s):\n\n", thousands(cmp.Workload.Objects), cmp.Workload.PrefixLen, cmp.Workload.Network)
+	ew.printf("\nside by side, %s /%d networks each (%s); auto at most %d in flight:\n\n", thousands(cmp.Workload.Objects), cmp.Workload.PrefixLen, cmp.Workload.Network, cmp.AutoMaxConcurrency)
 	tab = &table{left: 2}
 	tab.add("run", "setting", "grid s", "networks/s", "requests", "503", "created", "wall s")
 	for _, r := range []EngineRun{cmp.Fixed, cmp.Auto} {
@@ -121,8 +125,13 @@ func cellText(ps []SweepPoint, best SweepPoint, c, b int) string {
 		return "·"
 	case p.Skipped != "":
 		return "×"
-	case c == best.Concurrency && b == best.BatchSize:
-		return fmt.Sprintf("[%.1f]", p.Throughput)
 	}
-	return fmt.Sprintf("%.1f", p.Throughput)
+	s := fmt.Sprintf("%.1f", p.Throughput)
+	if p.Confirmed {
+		s += "+"
+	}
+	if c == best.Concurrency && b == best.BatchSize {
+		s = "[" + s + "]"
+	}
+	return s
 }

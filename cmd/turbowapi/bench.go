@@ -46,11 +46,12 @@ func runBench(ctx context.Context, e *env, args []string) int {
 	objects := fs.Int("objects", bench.ArticleObjects, "networks per run (/24s from 10.0.0.0/8)")
 	strategies := fs.String("strategies", "all", "techniques to run: sequential, threads[N], request, async[N] (async: 2,4,8,16,32), auto, all")
 	passes := fs.Int("passes", 0, fmt.Sprintf("passes over every technique (default %d; 1 for the sweep's comparison)", bench.DefaultPasses))
-	maxConc := fs.Int("max-concurrency", bulk.DefaultMaxConcurrency, "most requests in flight of auto")
+	maxConc := fs.Int("max-concurrency", bulk.DefaultMaxConcurrency, "most requests in flight of auto (with --sweep: the sweep's largest, 32, unless given)")
 	jsonOut := fs.Bool("json", false, "print the result as JSON instead of the table")
 	htmlFile := fs.String("html", "", "also write a self-contained HTML report to this file")
 	sweep := fs.Bool("sweep", false, "measure throughput across concurrency (1..32) and batch size (1..1024), then auto beside the best setting")
-	sweepObjects := fs.Int("sweep-objects", bench.DefaultSweepObjects, "networks of the sweep's comparison of the best setting with auto")
+	sweepObjects := fs.Int("sweep-objects", 0, "networks of the sweep's comparison of the best setting with auto (default: sized by --sweep-seconds)")
+	sweepSeconds := fs.Float64("sweep-seconds", bench.DefaultSweepSeconds, "size the sweep's comparison to last this many grid seconds at the best setting")
 	quiet := fs.Bool("q", false, "no progress lines on stderr")
 	fs.Usage = func() {
 		fmt.Fprintf(e.stderr, "usage: turbowapi bench [flags]\n\n"+
@@ -91,9 +92,12 @@ func runBench(ctx context.Context, e *env, args []string) int {
 	}
 	opts := []bench.Option{
 		bench.WithTechniques(techniques...), bench.WithPasses(*passes), bench.WithObjects(*objects),
-		bench.WithSeed(uint64(*seed)), bench.WithMaxConcurrency(*maxConc), bench.WithClientTimeout(cf.timeout),
-		bench.WithSweepObjects(*sweepObjects),
+		bench.WithSeed(uint64(*seed)), bench.WithClientTimeout(cf.timeout),
+		bench.WithSweepObjects(*sweepObjects), bench.WithSweepSeconds(*sweepSeconds),
 		bench.WithLogger(slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))),
+	}
+	if set["max-concurrency"] {
+		opts = append(opts, bench.WithMaxConcurrency(*maxConc))
 	}
 	if !*quiet {
 		opts = append(opts, bench.WithProgress(progressPrinter(e.stderr)))
@@ -237,8 +241,8 @@ func benchGrid(e *env, cf *connFlags) (bench.Grid, error) {
 func warnRealGrid(w io.Writer, url string, objects, techniques, passes int, sweep bool) {
 	fmt.Fprintf(w, "turbowapi bench: WARNING: this runs the benchmark on the grid at %s.\n", url)
 	if sweep {
-		fmt.Fprintf(w, "  The sweep loads up to 65,536 networks per setting, at up to 32 requests in flight and 1,024 networks per call,\n"+
-			"  then twice the comparison's networks: expect hours of load on the Grid Master.\n")
+		fmt.Fprintf(w, "  The sweep loads up to 262,144 networks per setting, at up to 32 requests in flight and 1,024 networks per call,\n"+
+			"  then the comparison's networks twice (ten minutes each at the best setting): expect hours of load on the Grid Master.\n")
 	} else {
 		fmt.Fprintf(w, "  It creates %s networks %d times (%d techniques × %d passes), up to 32 requests in flight.\n",
 			thousandsInt(objects), techniques*passes, techniques, passes)
@@ -306,6 +310,10 @@ func progressPrinter(w io.Writer) func(bench.Progress) {
 			s := p.Sweep
 			if s.Skipped != "" {
 				fmt.Fprintf(w, "sweep %3d in flight × %4d: skipped: %s\n", s.Concurrency, s.BatchSize, s.Skipped)
+				return
+			}
+			if s.Confirmed {
+				fmt.Fprintf(w, "again %3d in flight × %4d: %8.1f networks/s  (%.0f grid s; first %.1f)\n", s.Concurrency, s.BatchSize, s.Throughput, s.Seconds, s.First)
 				return
 			}
 			fmt.Fprintf(w, "sweep %3d in flight × %4d: %8.1f networks/s  (%.0f grid s)\n", s.Concurrency, s.BatchSize, s.Throughput, s.Seconds)
