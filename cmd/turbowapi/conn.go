@@ -31,13 +31,37 @@ func (c *connFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.grid, "grid", "", "grid URL, e.g. https://gm.example.com (default $INFOBLOX_SERVER)")
 	fs.StringVar(&c.user, "user", "", "user name (default $INFOBLOX_USERNAME)")
 	fs.StringVar(&c.passwordFile, "password-file", "", "file whose first line is the password (default $INFOBLOX_PASSWORD, else a prompt on a terminal)")
+	// Listed for the help text only: run refuses the flag before parsing (passwordFlag),
+	// since the flag package would repeat the value in its error message.
 	fs.Func("password", "not accepted: a password on the command line shows in ps; use $INFOBLOX_PASSWORD, --password-file or the prompt", func(string) error {
-		return errors.New("a password is never given as a flag (it would show in ps): use $INFOBLOX_PASSWORD, --password-file or the prompt")
+		return errors.New(passwordFlagMsg)
 	})
 	fs.StringVar(&c.version, "wapi-version", "", "WAPI version, e.g. 2.12.3 (default: the highest the grid supports, up to "+wapi.MaxVersion+")")
 	fs.StringVar(&c.caCert, "ca-cert", "", "PEM file of the CA that signed the grid's certificate (default: the system's roots)")
 	fs.BoolVar(&c.insecure, "insecure", false, "do not verify the grid's certificate (test grids only)")
 	fs.DurationVar(&c.timeout, "timeout", wapi.DefaultTimeout, "time limit of each request")
+}
+
+const passwordFlagMsg = "a password is never given as a flag (it would show in ps): use $INFOBLOX_PASSWORD, --password-file or the prompt"
+
+// passwordFlag reports whether args hold a password flag (-password or --password, with or
+// without =value) before a "--" that ends the flags. run refuses such a command line before
+// any parsing, without repeating the value, which the flag package's error would print.
+func passwordFlag(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		name, ok := strings.CutPrefix(a, "-")
+		if !ok {
+			continue
+		}
+		name = strings.TrimPrefix(name, "-")
+		if name, _, _ = strings.Cut(name, "="); name == "password" {
+			return true
+		}
+	}
+	return false
 }
 
 // errUsage marks errors of the command line or of the environment: exit status 2.

@@ -63,6 +63,9 @@ func runDelete(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(err)
 	}
+	if err := checkNewJournal("out-journal", ef.journal); err != nil {
+		return fail(err)
+	}
 	spool, err := bulk.NewSpool(ef.spoolDir)
 	if err != nil {
 		return fail(err)

@@ -9,6 +9,8 @@ import (
 	"io"
 	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -17,8 +19,8 @@ import (
 
 	"github.com/turbowapi/turbowapi/bulk"
 	"github.com/turbowapi/turbowapi/input"
-	"github.com/turbowapi/turbowapi/journal"
 	"github.com/turbowapi/turbowapi/internal/progress"
+	"github.com/turbowapi/turbowapi/journal"
 )
 
 // runJournal is what a run needs of its journal (a *journal.Writer).
@@ -122,10 +124,14 @@ type engineFlags struct {
 	jsonOut              bool
 	spoolDir             string
 	journal              string
+	// fs is the flag set the flags were registered on, to tell a flag given as 0 from one
+	// not given.
+	fs *flag.FlagSet
 }
 
 // register adds the flags; the journal of the run is --journalFlag.
 func (f *engineFlags) register(fs *flag.FlagSet, op, journalFlag string) {
+	f.fs = fs
 	fs.StringVar(&f.strategy, "strategy", string(bulk.DefaultStrategy), "sequential | concurrent | batch | auto (adaptive concurrency and batch size)")
 	fs.IntVar(&f.conc, "concurrency", 0, fmt.Sprintf("requests in flight: concurrent (default %d), concurrent batches with batch (default 1), pinned with auto", bulk.DefaultConcurrency))
 	fs.IntVar(&f.batch, "batch-size", 0, fmt.Sprintf("objects per request call: batch (default %d), pinned with auto", bulk.DefaultBatchSize))
@@ -148,10 +154,11 @@ func (f *engineFlags) engineOptions() ([]bulk.Option, error) {
 	if f.maxConc != bulk.DefaultMaxConcurrency {
 		opts = append(opts, bulk.WithMaxConcurrency(f.maxConc))
 	}
-	if f.conc != 0 {
+	// 0 means the strategy's default, unless given: --concurrency 0 is an error.
+	if f.conc != 0 || f.given("concurrency") {
 		opts = append(opts, bulk.WithConcurrency(f.conc))
 	}
-	if f.batch != 0 {
+	if f.batch != 0 || f.given("batch-size") {
 		opts = append(opts, bulk.WithBatchSize(f.batch))
 	}
 	opts = append(opts, bulk.WithRetry(f.retryBase, f.retryCap, f.attempts))
@@ -167,6 +174,45 @@ func (f *engineFlags) engineOptions() ([]bulk.Option, error) {
 		return nil, usagef("%v", strings.TrimPrefix(err.Error(), "bulk: "))
 	}
 	return opts, nil
+}
+
+// given reports whether the flag was on the command line.
+func (f *engineFlags) given(name string) bool {
+	found := false
+	if f.fs != nil {
+		f.fs.Visit(func(fl *flag.Flag) { found = found || fl.Name == name })
+	}
+	return found
+}
+
+// checkNewJournal refuses, before any work, a journal path that cannot be created: a file
+// that exists (a journal is never overwritten) or a directory that does not.
+func checkNewJournal(flagName, path string) error {
+	if path == "" {
+		return nil
+	}
+	if _, err := os.Lstat(path); err == nil {
+		return usagef("--%s %s: the file exists (a journal is never overwritten: give a new name)", flagName, path)
+	}
+	dir := filepath.Dir(path)
+	if fi, err := os.Stat(dir); err != nil {
+		return usagef("--%s: %v", flagName, err)
+	} else if !fi.IsDir() {
+		return usagef("--%s %s: %s is not a directory", flagName, path, dir)
+	}
+	return nil
+}
+
+// checkResumeJournal refuses, before any work, a --resume journal that does not exist.
+func checkResumeJournal(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return usagef("--resume: %v", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return usagef("--resume %s: not a journal file", path)
+	}
+	return nil
 }
 
 // newJournal creates the journal of a run: path, or a new timestamped file in the current
@@ -224,6 +270,13 @@ func runLoad(ctx context.Context, e *env, args []string) int {
 	}
 	if *resume != "" && ef.journal != "" && ef.journal != *resume {
 		return fail(usagef("--resume continues its own journal: drop --journal"))
+	}
+	if *resume != "" {
+		if err := checkResumeJournal(*resume); err != nil {
+			return fail(err)
+		}
+	} else if err := checkNewJournal("journal", ef.journal); err != nil {
+		return fail(err)
 	}
 	fmtv, err := input.ParseFormat(*format)
 	if err != nil {

@@ -80,6 +80,14 @@ func run(ctx context.Context, e *env, args []string) int {
 		usage(e.stderr, cmds)
 		return exitUsage
 	}
+	if passwordFlag(args[1:]) {
+		msg := passwordFlagMsg
+		if args[0] == "sim" {
+			msg = "the grid's password is never given as a flag (it would show in ps): use --password-file or $TURBOWAPI_SIM_PASSWORD"
+		}
+		fmt.Fprintf(e.stderr, "turbowapi %s: --password: %s\n", args[0], msg)
+		return exitUsage
+	}
 	return c.run(ctx, e, args[1:])
 }
 
