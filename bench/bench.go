@@ -270,10 +270,10 @@ func (b *Bench) pass(ctx context.Context, c *wapi.Client, t Technique, view stri
 func (b *Bench) decisions(er *engineRun) []Decision {
 	out := make([]Decision, 0, len(er.decisions))
 	for _, d := range er.decisions {
-		at := max(0, d.Time.Sub(er.start).Seconds()*b.speed())
+		at := max(0, d.Time.Sub(er.gridStart).Seconds())
 		out = append(out, Decision{
 			At: round(at, 3), Limit: d.Limit, BatchSize: d.BatchSize, Reason: string(d.Reason),
-			Goodput: round(d.Window.Estimate/b.speed(), 2),
+			Goodput: round(d.Window.Estimate, 2),
 		})
 	}
 	return out

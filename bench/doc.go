@@ -31,9 +31,11 @@
 // On a simulated grid ([WithSimulator]) the benchmark reads the cost profile, its
 // assumptions and the speed from GET /_sim/profile and reports grid seconds: wall seconds ×
 // speed. The package never imports the simulator: turbowapi bench starts it and hands over
-// its URL and CA, as for any grid. The auto strategy's time constants (measurement windows,
-// knee memory, pauses, retry backoff, the client timeout) are divided by the speed, so that
-// in grid time they last what they would on a real grid.
+// its URL and CA, as for any grid. The bulk engine, its controller and its limiter run on the
+// grid's clock (wall time × speed), so that their time constants (measurement windows, knee
+// memory, pauses, retry backoff, the latency budget) and the Retry-After the grid asks for
+// last in grid time what they would on a real grid; only the HTTP client's timeout is set in
+// wall time (the timeout divided by the speed).
 //
 // Only the article's part-4 table is a published measurement. Rows the article never
 // measured (16 threads, one request call, auto) rest on the profile's assumed costs and are

@@ -60,12 +60,44 @@ type engineRun struct {
 	measure
 	summary   bulk.Summary
 	decisions []adaptive.Decision
+	// gridStart is the grid clock's reading when the load started: the decisions' times are
+	// on that clock.
+	gridStart time.Time
+}
+
+// gridClock is the time of a simulated grid: it runs speed times faster than the wall clock
+// from its start. The bulk engine, its controller and its limiter run on it, so that every
+// time constant of theirs (measurement windows, knee memory, pauses, retry backoff, the
+// latency budget) and every Retry-After the grid asks for last in grid time what they would
+// last on a real grid. On a real grid the speed is 1 and it is the wall clock.
+type gridClock struct {
+	t0    time.Time
+	speed float64
+}
+
+func newGridClock(speed float64) *gridClock { return &gridClock{t0: time.Now(), speed: speed} }
+
+// Now returns the grid time.
+func (g *gridClock) Now() time.Time {
+	return g.t0.Add(time.Duration(float64(time.Since(g.t0)) * g.speed))
+}
+
+// wall converts a grid duration to wall time.
+func (g *gridClock) wall(d time.Duration) time.Duration { return time.Duration(float64(d) / g.speed) }
+
+// AfterFunc calls f after d of grid time.
+func (g *gridClock) AfterFunc(d time.Duration, f func()) func() bool {
+	return time.AfterFunc(g.wall(d), f).Stop
+}
+
+// Sleep waits for d of grid time, or until ctx ends.
+func (g *gridClock) Sleep(ctx context.Context, d time.Duration) error {
+	return sleep(ctx, g.wall(d))
 }
 
 // engineLoad loads cidrs into view through the bulk engine with opts (a strategy and its
-// settings), after logging in outside the timer. The engine's and the controller's time
-// constants are divided by speed, so that on a simulated grid they last in grid time what
-// they would last on a real one.
+// settings), after logging in outside the timer. The engine runs on the grid's clock
+// (gridClock); only the wapi client's timeout is in wall time.
 func (b *Bench) engineLoad(ctx context.Context, view, comment string, cidrs []string, workers int, opts ...bulk.Option) (*engineRun, error) {
 	t, dials := b.grid.transport(workers, workers)
 	defer t.CloseIdleConnections()
@@ -104,17 +136,13 @@ func (b *Bench) engineLoad(ctx context.Context, view, comment string, cidrs []st
 			return nil, err
 		}
 	}
-	speed := b.speed()
-	scale := func(d time.Duration) time.Duration { return max(time.Millisecond, time.Duration(float64(d)/speed)) }
+	gc := newGridClock(b.speed())
 	all := []bulk.Option{
 		bulk.WithSeed(b.o.seed),
-		bulk.WithClientTimeout(timeout),
-		bulk.WithRetry(scale(bulk.DefaultRetryBase), scale(bulk.DefaultRetryCap), bulk.DefaultMaxAttempts),
-		bulk.WithControllerOptions(
-			adaptive.WithWindow(scale(adaptive.DefaultMinWindow), scale(adaptive.DefaultMaxWindow)),
-			adaptive.WithKneeMemory(scale(adaptive.DefaultKneeMemory)),
-			adaptive.WithMaxPause(scale(adaptive.DefaultMaxPause)),
-		),
+		bulk.WithClientTimeout(b.o.timeout),
+		bulk.WithClock(gc.Now),
+		bulk.WithLimiterClock(gc),
+		bulk.WithSleep(gc.Sleep),
 	}
 	all = append(all, opts...)
 	eng, err := bulk.New(c, all...)
@@ -129,7 +157,7 @@ func (b *Bench) engineLoad(ctx context.Context, view, comment string, cidrs []st
 	cnt.mu.Lock()
 	clear(cnt.status)
 	cnt.mu.Unlock()
-	run := &engineRun{}
+	run := &engineRun{gridStart: gc.Now()}
 	run.start = time.Now()
 	sum, err := eng.Load(ctx, sp, rec, nil)
 	run.end = time.Now()

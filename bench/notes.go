@@ -46,9 +46,10 @@ func Notes() []string {
 		"N in flight (wapi-async.py): the timer starts before the client is created and includes the Basic login on GET grid, " +
 			"whose response stays open while the posts run; N POST network in flight, form-encoded bodies, " +
 			"up to 100 kept-alive connections (aiohttp's connector)",
-		"turbowapi auto: the bulk engine's auto strategy through the wapi client; login before the timer; " +
-			"the engine's and the controller's time constants (windows, knee memory, pauses, retry backoff, client timeout) " +
-			"are divided by the simulator's speed so that they last in grid time what they would on a real grid",
+		"turbowapi auto: the bulk engine's auto strategy through the wapi client, with its defaults; login before the timer; " +
+			"the engine, its controller and its limiter run on the grid's clock (wall time × speed), so that their time constants " +
+			"(windows, knee memory, pauses, retry backoff, latency budget) and any Retry-After the grid asks for last in grid time " +
+			"what they would on a real grid",
 		"times are the timed region only; login is outside it except for the async script; setup, counting the networks " +
 			"afterwards and deleting the view are outside it",
 	}

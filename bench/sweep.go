@@ -493,7 +493,8 @@ func (b *Bench) point(ctx context.Context, view string, cidrs []string, p SweepP
 				}
 				mu.Unlock()
 				if ra > 0 {
-					if sleep(pctx, ra) != nil {
+					// Retry-After is grid time, as every time the grid gives.
+					if sleep(pctx, time.Duration(float64(ra)/speed)) != nil {
 						return
 					}
 				}
@@ -739,7 +740,7 @@ func SweepNotes() []string {
 			"a request call otherwise) through the wapi client; the first request of each worker is a warm-up; the point stops, "+
 			"cancelling what is in flight, once every worker has finished %d more requests and %g grid seconds were measured; "+
 			"its throughput is the sum over workers of the networks created over the time their requests covered", sweepMeasured, sweepMinSeconds),
-		"a 429 or 503 is followed by a sleep for its Retry-After, which counts in the time; a point whose first requests time out " +
+		"a 429 or 503 is followed by a sleep for its Retry-After (grid time), which counts in the time; a point whose first requests time out " +
 			"(the client timeout is 60 grid seconds) or are refused as too large is skipped, and so is every larger point",
 		"the coarse grid is refined around its best point: midpoints towards its neighbours and ±1 in flight, then the same for the batch size",
 		fmt.Sprintf("the best of many short measurements is biased up (the winner's curse): the %d best points are measured again, "+
@@ -751,6 +752,6 @@ func SweepNotes() []string {
 			"(at least %s, at most %s), because auto spends its first minute or so of grid time finding the setting, "+
 			"and a run much shorter than that measures the search rather than the setting it finds", DefaultSweepSeconds, thousands(MinSweepObjects), thousands(MaxSweepObjects)),
 		"auto is capped at the sweep's largest concurrency unless --max-concurrency is given, so that it searches the range the sweep measured; " +
-			"the engine's and the controller's time constants are divided by the speed",
+			"both runs use the engine on the grid's clock, so that its time constants and the grid's Retry-After are grid time",
 	}
 }
