@@ -20,10 +20,12 @@ import (
 //
 //	ibapauth="ip=127.0.0.1,client=API,group=admin-group,ctime=1700000000,timeout=600,mtime=1700000000,su=1,auth=LOCAL,user=admin,<signature>"; httponly; Path=/
 //
-// The signature is an HMAC-SHA256 of everything before it under a key drawn at start-up, so a
-// cookie cannot be forged or altered. The server also keeps the session (keyed by the
-// signature) so that logout and ExpireSessions end it, and so that an idle session expires
-// after the timeout.
+// The last part is a random nonce and an HMAC-SHA256 of everything before it and the nonce,
+// under a key drawn at start-up, so a cookie cannot be forged or altered, and every login
+// gets its own cookie even when the same user logs in from the same address in the same
+// second (logging one out must not end the other, nor may a later login revive a logged-out
+// cookie). The server also keeps the session (keyed by that last part) so that logout and
+// ExpireSessions end it, and so that an idle session expires after the timeout.
 
 const cookieName = "ibapauth"
 
@@ -46,10 +48,35 @@ func newSessions(timeout time.Duration) *sessions {
 	return &sessions{key: k, timeout: timeout, m: make(map[string]*session), sweepAt: 1024}
 }
 
-func (ss *sessions) sign(payload string) string {
+// nonceLen is the length of a cookie's random nonce.
+const nonceLen = 16
+
+// mac appends to b the HMAC of payload and nonce.
+func (ss *sessions) mac(b []byte, payload string, nonce []byte) []byte {
 	m := hmac.New(sha256.New, ss.key)
 	m.Write([]byte(payload))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	m.Write(nonce)
+	return m.Sum(b)
+}
+
+// sign returns the last part of a new cookie: a random nonce and the HMAC, in base64.
+func (ss *sessions) sign(payload string) string {
+	tok := make([]byte, nonceLen, nonceLen+sha256.Size)
+	_, _ = rand.Read(tok)
+	return base64.RawURLEncoding.EncodeToString(ss.mac(tok, payload, tok))
+}
+
+// verify reports whether sig is the last part of a cookie signed for payload.
+func (ss *sessions) verify(payload, sig string) bool {
+	if base64.RawURLEncoding.DecodedLen(len(sig)) != nonceLen+sha256.Size {
+		return false
+	}
+	var tok [nonceLen + sha256.Size]byte
+	if n, err := base64.RawURLEncoding.Decode(tok[:], []byte(sig)); err != nil || n != len(tok) {
+		return false
+	}
+	var want [sha256.Size]byte
+	return hmac.Equal(ss.mac(want[:0], payload, tok[:nonceLen]), tok[nonceLen:])
 }
 
 // create opens a session for user and returns the cookie value (without quotes).
@@ -87,7 +114,7 @@ func (ss *sessions) check(value string, now time.Time) (string, string, bool) {
 		return "", "", false
 	}
 	payload, sig := value[:i], value[i+1:]
-	if !hmac.Equal([]byte(ss.sign(payload)), []byte(sig)) {
+	if !ss.verify(payload, sig) {
 		return "", "", false
 	}
 	ss.mu.RLock()

@@ -7,7 +7,10 @@
 // [New] builds a [Server] from [Option] values; it serves WAPI under /wapi/vX.Y[.Z]/ and its
 // own endpoints under /_sim/ (health, stats, profile, and reset when [WithAllowReset] is
 // given). Plug [Server.ConnContext] and [Server.ConnState] into the http.Server so the server
-// can tell the first request on a new connection and count connections. [SelfSignedCert] makes a
+// can tell the first request on a new connection and count connections, or take the
+// http.Server of [Server.HTTPServer], which does so and limits headers
+// ([DefaultMaxHeaderBytes]) and the time a client may take to send a request
+// ([DefaultReadHeaderTimeout], [DefaultReadTimeout]) or stay idle. [SelfSignedCert] makes a
 // certificate for HTTPS; internal/simtest wires all of this for tests, and `turbowapi sim`
 // for the command line.
 //
@@ -17,8 +20,9 @@
 //     GET /wapi/vX/?_schema lists the versions and object types; GET <type>?_schema
 //     describes a type's fields.
 //   - Sessions: Basic credentials on any request open a session and set the ibapauth cookie
-//     (ip, client, group, ctime, timeout, mtime, su, auth, user, then an HMAC-SHA256
-//     signature under a key drawn at start-up); the cookie alone authenticates afterwards until
+//     (ip, client, group, ctime, timeout, mtime, su, auth, user, then a random nonce and an
+//     HMAC-SHA256 signature under a key drawn at start-up, so every login gets its own
+//     cookie); the cookie alone authenticates afterwards until
 //     it has been idle for the session timeout; POST /wapi/vX/logout ends it;
 //     [Server.ExpireSessions] ends them all. Bad or missing credentials and altered or
 //     expired cookies get 401 with Apache's HTML page.

@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -39,6 +38,9 @@ func runSim(ctx context.Context, e *env, args []string) int {
 	profileArg := fs.String("profile", gridsim.DefaultProfile, "cost profile: a built-in name ("+profileNames()+") or a JSON file (see docs/profiles.md)")
 	speed := fs.Float64("speed", gridsim.DefaultSpeed, "divide every cost of the profile by this factor (grid seconds = wall seconds × speed)")
 	seed := fs.Int64("seed", gridsim.DefaultSeed, "seed of service-time jitter and fault decisions")
+	readHeaderTimeout := fs.Duration("read-header-timeout", gridsim.DefaultReadHeaderTimeout, "time a client has to send a request's headers (and finish the TLS handshake)")
+	readTimeout := fs.Duration("read-timeout", gridsim.DefaultReadTimeout, "time a client has to send a whole request, body included")
+	maxHeader := fs.Int("max-header-bytes", gridsim.DefaultMaxHeaderBytes, "largest request line and headers in bytes (larger: 431)")
 	faults := fs.String("faults", "", "faults to inject, e.g. '503=0.02,503ra=0.01:1s,429=0.01:2s,reset=0.01,lost=0.01,spike=0.01:500ms,outage=10s+3s' (see docs/profiles.md)")
 	fs.Usage = func() {
 		fmt.Fprintf(e.stderr, "usage: turbowapi sim [flags]\n\nRun a WAPI-compatible simulated Infoblox grid.\n\nflags:\n")
@@ -57,6 +59,9 @@ func runSim(ctx context.Context, e *env, args []string) int {
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(e.stderr, "turbowapi sim: "+format+"\n", a...)
 		return exitUsage
+	}
+	if *readHeaderTimeout <= 0 || *readTimeout <= 0 || *maxHeader < 4096 {
+		return fail("--read-header-timeout and --read-timeout must be positive, --max-header-bytes at least 4096")
 	}
 	if (*certFile == "") != (*keyFile == "") {
 		return fail("--cert and --key go together")
@@ -154,13 +159,8 @@ func runSim(ctx context.Context, e *env, args []string) int {
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 		scheme = "https"
 	}
-	hs := &http.Server{
-		Handler:           gs,
-		ConnContext:       gs.ConnContext,
-		ConnState:         gs.ConnState,
-		ReadHeaderTimeout: 30 * time.Second,
-		IdleTimeout:       5 * time.Minute,
-	}
+	hs := gs.HTTPServer()
+	hs.ReadHeaderTimeout, hs.ReadTimeout, hs.MaxHeaderBytes = *readHeaderTimeout, *readTimeout, *maxHeader
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	addr := ln.Addr().String()

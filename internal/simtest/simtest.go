@@ -50,8 +50,7 @@ func Start(t testing.TB, opts ...gridsim.Option) *Grid {
 	}
 	hs := httptest.NewUnstartedServer(srv)
 	hs.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	hs.Config.ConnContext = srv.ConnContext
-	hs.Config.ConnState = srv.ConnState
+	hs.Config = srv.HTTPServer() // the limits of turbowapi sim: header size, read timeouts
 	hs.StartTLS()
 	t.Cleanup(func() {
 		hs.Close()
