@@ -213,6 +213,9 @@ func (r *csvReader) readHeader() error {
 // record converts one data record.
 func (r *csvReader) record(rec []string, p Pos) (Object, error) {
 	o := Object{Type: r.defType, Pos: p}
+	if r.typeCol >= 0 && r.typeCol < len(rec) && rec[r.typeCol] != "" && utf8.ValidString(rec[r.typeCol]) {
+		o.Type = rec[r.typeCol] // reports of the row name its type even when it is invalid
+	}
 	if len(rec) != len(r.cols) {
 		return o, rowErr(p, "", ErrSyntax, "%d fields, the header has %d", len(rec), len(r.cols))
 	}
@@ -220,9 +223,6 @@ func (r *csvReader) record(rec []string, p Pos) (Object, error) {
 		if !utf8.ValidString(cell) {
 			return o, rowErr(p, r.cols[i].name, ErrSyntax, "invalid UTF-8")
 		}
-	}
-	if r.typeCol >= 0 && rec[r.typeCol] != "" {
-		o.Type = rec[r.typeCol]
 	}
 	if err := checkTypeName(o.Type, p); err != nil {
 		return o, err

@@ -293,6 +293,9 @@ func newJSONLinesReader(r io.Reader, b base) *jsonLinesReader {
 func (r *jsonLinesReader) Next() (Object, error) {
 	for !r.done {
 		line, tooLong, err := r.readLine()
+		if err == errEndlessLine {
+			return r.fatal(r.line+1, "", ErrSyntax, "line of more than %d times the limit of %d bytes for one object: not JSON lines", skipFactor, r.maxObj)
+		}
 		if err != nil && err != io.EOF {
 			return r.fatal(r.line+1, "", ErrSyntax, "read error: %v", err)
 		}
@@ -338,13 +341,28 @@ func (r *jsonLinesReader) Next() (Object, error) {
 	return Object{}, io.EOF
 }
 
+// skipFactor bounds how far past the object size limit a too-long line is skipped: a line
+// longer than skipFactor × the limit is not a JSON line (a binary file, a JSON array of a
+// million objects on one line, an endless stream) and stops the read.
+const skipFactor = 16
+
+// errEndlessLine is a line longer than skipFactor × the limit.
+var errEndlessLine = errors.New("endless line")
+
 // readLine returns the next line without its '\n'. A line longer than the limit is skipped
-// to its end and reported with tooLong.
+// to its end and reported with tooLong; one longer than skipFactor times the limit returns
+// errEndlessLine.
 func (r *jsonLinesReader) readLine() (line []byte, tooLong bool, err error) {
 	r.buf = r.buf[:0]
+	skipped := 0
 	for {
 		chunk, err := r.br.ReadSlice('\n')
-		if !tooLong {
+		if tooLong {
+			skipped += len(chunk)
+			if skipped > skipFactor*r.maxObj && err == bufio.ErrBufferFull {
+				return nil, true, errEndlessLine
+			}
+		} else {
 			if len(r.buf)+len(chunk) > r.maxObj+1 {
 				tooLong = true
 				r.buf = r.buf[:0]
