@@ -173,12 +173,15 @@ type Controller struct {
 		limit, batch int
 		ref          level
 	}
-	queue      []kind // search: probes to run next
-	rot        int    // position in the rotation of settled probes
-	cruise     int    // windows before the next probe
-	freeze     int    // windows without probes after an overload
-	batchMoved bool   // a batch probe was accepted during the current batch search
-	movedDown  bool   // a down-probe of the limit was accepted during the current search
+	queue  []kind // search: probes to run next
+	rot    int    // position in the rotation of settled probes
+	cruise int    // windows before the next probe
+	freeze int    // windows without probes after an overload
+	// startupSearch: the search that follows startup has not begun. searchAfterFreeze: an
+	// overload came first; that search follows the climb back after the freeze.
+	startupSearch, searchAfterFreeze bool
+	batchMoved                       bool // a batch probe was accepted during the current batch search
+	movedDown                        bool // a down-probe of the limit was accepted during the current search
 
 	ceiling      int // knee memory: the limit stays at or below it until ceilingUntil
 	ceilingUntil time.Time
@@ -203,7 +206,7 @@ func New(opts ...Option) (*Controller, error) {
 	if err := o.check(); err != nil {
 		return nil, err
 	}
-	c := &Controller{o: o, rng: o.seed, maxBatch: o.maxBatch, noise: initialNoise * initialNoise}
+	c := &Controller{o: o, rng: o.seed, maxBatch: o.maxBatch, noise: initialNoise * initialNoise, startupSearch: true}
 	c.adaptL, c.adaptB = o.fixedConc == 0, o.fixedBatch == 0
 	c.limit, c.batch = o.initConc, o.initBatch
 	if !c.adaptL {
@@ -480,6 +483,11 @@ func (c *Controller) overload(now time.Time, latency time.Duration) Decision {
 	st.Overloaded++
 	c.cutEpoch = now
 	reason := ReasonOverload
+	// Cut before the search that follows startup (the batch first) has begun: it runs once
+	// the limit has climbed back.
+	if c.startupSearch {
+		c.searchAfterFreeze = true
+	}
 	hit := c.limit // the level that overloaded: a probe's, if one was under way
 	top := hit - 1 // the highest level to allow for a while
 	probedUp := c.probe == kindUp
@@ -717,6 +725,10 @@ func (c *Controller) decide(now time.Time, st Window, little littleAcc, multi, f
 			return ReasonHold
 		}
 		c.queue = append(c.queue[:0], kindUp)
+		if c.searchAfterFreeze {
+			c.queue = append(c.queue, c.searchQueue(true)...)
+			c.searchAfterFreeze = false
+		}
 		c.cruise = 1
 	}
 	c.cruise--
@@ -756,6 +768,9 @@ func (c *Controller) startProbe(now time.Time) bool {
 		for len(c.queue) > 0 {
 			k := c.queue[0]
 			c.queue = c.queue[1:]
+			if k != kindUp {
+				c.startupSearch = false // (a kindUp first is the climb back after an overload)
+			}
 			if c.tryProbe(k, now) {
 				return true
 			}

@@ -215,6 +215,30 @@ func TestControllerRules(t *testing.T) {
 			},
 		},
 		{
+			name: "an overload during startup does not skip the search that follows it: the batch comes first",
+			opts: []Option{WithMaxConcurrency(32)},
+			test: func(t *testing.T, d *driver) {
+				// Latency does not grow with the batch (batching pays), and more than 6 in
+				// flight is refused: startup overloads at 8.
+				g := func(l, b int, _ time.Duration) (time.Duration, Outcome) {
+					if l > 6 {
+						return time.Millisecond, OutcomeOverload
+					}
+					return 40 * time.Millisecond, OutcomeOK
+				}
+				if _, ok := d.until(30*time.Second, g, reasonIs(ReasonOverload)); !ok {
+					t.Fatalf("no overload in startup\n%s", summary(d.ds))
+				}
+				// After the freeze and the climb back, the first other probe is the batch's.
+				dec, ok := d.until(60*time.Second, g, func(dec Decision) bool {
+					return dec.Reason == ReasonBatchUp || dec.Reason == ReasonProbeDown || dec.Reason == ReasonBatchDown
+				})
+				if !ok || dec.Reason != ReasonBatchUp {
+					t.Fatalf("first probe after the climb back: %v %v, want batch-up\n%s", ok, dec.Reason, summary(d.ds))
+				}
+			},
+		},
+		{
 			name: "hold: cruise windows keep the setting between probes",
 			opts: []Option{WithMaxConcurrency(8), WithFixedBatchSize(1)},
 			test: func(t *testing.T, d *driver) {

@@ -131,7 +131,9 @@
 // the controller remembers: before any overload nothing caps the search but the maximum (the
 // reference's L_knee, read as "the best level seen", would have blocked the climb after
 // startup; see §13 of concurrency-control.md). Probes pause for two windows, then the limit
-// climbs back up to the ceiling. At L = 1, where nothing is left to cut, each further overload
+// climbs back up to the ceiling; an overload that came before the search that follows
+// startup had begun (startup overshooting the knee, typically) leaves that search to follow
+// the climb, so the batch is still tried first. At L = 1, where nothing is left to cut, each further overload
 // pauses admissions for 0.5 s, doubling up to 30 s, jittered: a failing grid gets fewer
 // requests, not a fast stream of single ones. A slow overload (an attempt that took longer
 // than the latency budget, typically a timeout) also halves the batch.
@@ -207,7 +209,7 @@
 //	large      knee near 44, maximum 64           ≥ 90 %             94.2–94.3 % (startup ramp)
 //	serial     writes serialised, flat goodput    ≥ 90 %             97.7–98.0 %
 //	overload   503 above 6 in service             ≥ 90 %, ≤ 1 % 503  96.0–98.0 %, 0.1 %
-//	overload   503 + Retry-After: 1 above 12      ≥ 90 %, ≤ 1 % 503  93.1–93.8 %, 0.05 %
+//	overload   503 + Retry-After: 1 above 12      ≥ 90 %, ≤ 1 % 503  92.9–93.6 %, 0.05 %
 //	article → busy halfway (a second load)        limit ≤ 4 within 8 s: 1.1–2.0 s
 //	busy → article halfway (it stops)             limit ≥ 5 within 20 s: 8.6–13.3 s
 //	article, every call 503 for 20 s (outage)     9–11 requests in the outage (about 1,000

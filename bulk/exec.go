@@ -30,7 +30,11 @@ type task struct {
 // do sends one request under a permit of the limiter and reports it to the controller as
 // one sample. formed is the controller's batch size when the objects were grouped (0 when it
 // does not apply): a group formed before a change of batch size is not a measurement of the
-// new one. It never sleeps while holding the permit.
+// new one. The permit is released only once the controller has seen the attempt and the
+// limiter enforces its decision: released first, it would let another attempt start under
+// the old limit, and an overload would then be followed by a second one from an attempt that
+// started after the cut (two cuts for one congestion). It never sleeps while holding the
+// permit.
 func (r *run) do(ctx context.Context, objects int, write bool, formed int, fn func(context.Context) error) error {
 	p, err := r.lim.Acquire(ctx)
 	if err != nil {
@@ -39,7 +43,6 @@ func (r *run) do(ctx context.Context, objects int, write bool, formed int, fn fu
 	start := r.o.now()
 	err = fn(ctx)
 	end := r.o.now()
-	p.Release()
 	r.reqs.Add(1)
 	r.progress.requests.Add(1)
 	if write {
@@ -49,6 +52,7 @@ func (r *run) do(ctx context.Context, objects int, write bool, formed int, fn fu
 	}
 	r.lat.add(end.Sub(start))
 	if err != nil && ctx.Err() != nil {
+		p.Release()
 		return err // the run is stopping: not a measurement
 	}
 	s := adaptive.Sample{Start: start, End: end, Objects: objects, InFlight: p.InFlight(), Outcome: classify(err), BatchSize: formed}
@@ -57,8 +61,12 @@ func (r *run) do(ctx context.Context, objects int, write bool, formed int, fn fu
 		// A lookup is load on the grid that creates nothing: busy time without goodput.
 		s.Outcome, s.Objects = adaptive.OutcomeIgnore, 1
 	}
-	if d, ok := r.ctrl.Observe(s); ok {
+	d, ok := r.ctrl.Observe(s)
+	if ok {
 		r.lim.Apply(d)
+	}
+	p.Release()
+	if ok {
 		r.decided(d)
 	}
 	return err
