@@ -213,7 +213,7 @@ func closeClient(ctx context.Context, c *wapi.Client) {
 
 // pass runs one technique once in view and checks what it created.
 func (b *Bench) pass(ctx context.Context, c *wapi.Client, t Technique, view string, cidrs []string) (Pass, error) {
-	r := &replayer{grid: b.grid, view: view, comment: b.o.workload.Comment, cidrs: cidrs}
+	r := &replayer{grid: b.grid, view: view, comment: b.o.workload.Comment, cidrs: cidrs, timeout: b.clientTimeout()}
 	var m *measure
 	var decisions []Decision
 	var err error

@@ -39,6 +39,12 @@ func runBench(ctx context.Context, e *env, args []string) int {
 	fs.SetOutput(e.stderr)
 	var cf connFlags
 	cf.register(fs)
+	// The connection flags as the benchmark reads them: only an explicit --grid leaves the
+	// embedded grid, the article's WAPI version by default, the timeout in grid time.
+	fs.Lookup("grid").Usage = "run on this grid, e.g. https://gm.example.com, after a warning and only with --yes " +
+		"(default: an embedded simulated grid; $INFOBLOX_SERVER is not read)"
+	fs.Lookup("wapi-version").Usage = "WAPI version of every request (default " + bench.WAPIVersion + ", the article's)"
+	fs.Lookup("timeout").Usage = "time limit of each request, in grid time"
 	yes := fs.Bool("yes", false, "with --grid: run on that grid (after reading the warning)")
 	profileArg := fs.String("profile", gridsim.ProfileArticle, "embedded grid's cost profile: "+profileNames()+", or a JSON file; with --sweep a comma-separated list")
 	speed := fs.Float64("speed", 0, fmt.Sprintf("embedded grid's speed: grid seconds = wall seconds × speed (default %d, %d with --sweep)", defaultBenchSpeed, defaultSweepSpeed))

@@ -275,3 +275,14 @@ func TestBenchGridYes(t *testing.T) {
 		t.Error("the password appears in the output")
 	}
 }
+
+// TestBenchIgnoresInfobloxServer checks that only an explicit --grid leaves the embedded
+// grid: $INFOBLOX_SERVER, set for load and export, does not send the benchmark to a grid.
+func TestBenchIgnoresInfobloxServer(t *testing.T) {
+	t.Parallel()
+	code, out, stderr := runBenchCmd(t, map[string]string{"INFOBLOX_SERVER": "https://127.0.0.1:1", "INFOBLOX_USERNAME": "admin", "INFOBLOX_PASSWORD": "pw"},
+		"--objects", "8", "--passes", "1", "--strategies", "sequential", "--speed", "60", "-q")
+	if code != exitOK || !strings.Contains(out, "embedded simulated grid") {
+		t.Fatalf("exit %d, stderr %q\n%s", code, stderr, out)
+	}
+}
