@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -100,6 +101,9 @@ func (c *connFlags) options(e *env, maxConns int) (string, []wapi.Option, error)
 		wapi.WithUserAgent("turbowapi/" + version)}
 	if c.version != "" {
 		opts = append(opts, wapi.WithVersion(c.version))
+	}
+	if u, err := url.Parse(grid); err == nil && strings.EqualFold(u.Scheme, "http") {
+		fmt.Fprintf(e.stderr, "turbowapi: WARNING: http://%s is plain HTTP: the password, the session cookie and the data cross the network in clear\n", u.Host)
 	}
 	switch {
 	case c.insecure && c.caCert != "":
