@@ -140,6 +140,8 @@ func TestSecretsNeverShown(t *testing.T) {
 			code: 0, want: ""},
 		{name: "delete --json", prepare: true, args: []string{"delete", "--type", "network", "--all", "--yes", "--json", "--out-journal", "J"},
 			code: 0, want: "20 deleted", journal: true},
+		{name: "delete undoing a load", prepare: true, args: []string{"delete", "--journal", "DIR/prep.jsonl", "--yes", "--json", "--out-journal", "J"},
+			code: 0, want: "20 deleted", journal: true},
 		{name: "delete with a wrong password", password: "Wrong-" + secretPassword, args: []string{"delete", "--type", "network", "--all", "--yes", "--json"},
 			code: 1, want: "check the user name and the password"},
 		{name: "export json", prepare: true, args: []string{"export", "--type", "network", "--format", "json"}, code: 0, want: "20 network objects"},
@@ -170,7 +172,7 @@ func TestSecretsNeverShown(t *testing.T) {
 			environ := map[string]string{"INFOBLOX_SERVER": g.URL, "INFOBLOX_USERNAME": simtest.User, "INFOBLOX_PASSWORD": pw}
 			if tc.prepare {
 				r := inProcEnv(t, map[string]string{"INFOBLOX_SERVER": g.URL, "INFOBLOX_USERNAME": simtest.User, "INFOBLOX_PASSWORD": secretPassword}, "",
-					"load", "--ca-cert", g.CA, "--journal", filepath.Join(t.TempDir(), "prep.jsonl"), "--generate", "network 10.0.0.0/8 /24 20")
+					"load", "--ca-cert", g.CA, "--journal", filepath.Join(dir, "prep.jsonl"), "--generate", "network 10.0.0.0/8 /24 20")
 				if r.code != 0 {
 					t.Fatalf("prepare: exit %d: %s", r.code, r.stderr)
 				}
