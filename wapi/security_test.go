@@ -162,7 +162,7 @@ func TestErrorsHideSecrets(t *testing.T) {
 		}
 		errs = append(errs, err)
 	}
-	add(c.Create(ctx, "network", wapi.Object{"network": "10.0.0.0/24"}))             // conflict
+	add(c.Create(ctx, "network", wapi.Object{"network": "10.0.0.0/24"}))                   // conflict
 	add(c.Get(ctx, "network/ZG5zLm5ldHdvcmskOTkuMC4wLjAvMjQvMA:99.0.0.0/24/default", nil)) // not found
 	add(c.Create(ctx, "network", wapi.Object{"network": "10.1.0.0/24", "nosuchfield": 1}))
 	g.Server.ExpireSessions() // the next call logs in again: a second cookie
