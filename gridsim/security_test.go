@@ -474,3 +474,49 @@ func TestEveryLoginItsOwnCookie(t *testing.T) {
 		t.Fatalf("the logged-out cookie came back after a new login: %d", r.status)
 	}
 }
+
+// FuzzAuthHeaders sends arbitrary Cookie and Authorization headers: the grid answers 200 or
+// 401, never panics, and lets a request in only with the exact credentials or a cookie it
+// issued.
+func FuzzAuthHeaders(f *testing.F) {
+	s, err := gridsim.New(gridsim.WithUser("admin", "infoblox"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	login := httptest.NewRequest("GET", "/wapi/v2.11/grid", nil)
+	login.SetBasicAuth("admin", "infoblox")
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, login)
+	valid, _, _ := strings.Cut(rec.Header().Get("Set-Cookie"), ";")
+	if rec.Code != 200 || !strings.HasPrefix(valid, "ibapauth=") {
+		f.Fatalf("login: %d %q", rec.Code, valid)
+	}
+	sig := strings.TrimSuffix(valid[strings.LastIndexByte(valid, ',')+1:], `"`)
+	good := "Basic " + base64.StdEncoding.EncodeToString([]byte("admin:infoblox"))
+	for _, seed := range [][2]string{
+		{valid, ""}, {"", good}, {strings.Replace(valid, "user=admin", "user=root", 1), ""}, {"a=b; " + valid + "; c=d", ""},
+		{`ibapauth=""`, "Basic YWRtaW46"}, {"ibapauth=" + sig, "Basic " + base64.StdEncoding.EncodeToString([]byte("admin:infoblox\x00"))},
+		{`ibapauth="ip=1,` + sig + `"`, "Basic ===="}, {strings.Repeat("ibapauth=,", 100), "Digest x"},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, cookie, auth string) {
+		r := httptest.NewRequest("GET", "/wapi/v2.11/grid", nil)
+		r.Header["Cookie"] = []string{cookie}
+		r.Header["Authorization"] = []string{auth}
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, r)
+		switch w.Code {
+		case 401:
+		case 200:
+			if !strings.Contains(cookie, sig) && auth != good {
+				u, p, ok := r.BasicAuth()
+				if !ok || u != "admin" || p != "infoblox" {
+					t.Fatalf("let in with Cookie %q and Authorization %q", cookie, auth)
+				}
+			}
+		default:
+			t.Fatalf("status %d for Cookie %q and Authorization %q", w.Code, cookie, auth)
+		}
+	})
+}
