@@ -294,3 +294,78 @@ func firstLines(s string, n int) string {
 	lines := strings.SplitN(s, "\n", n+1)
 	return strings.Join(lines[:min(n, len(lines))], "\n")
 }
+
+// TestBadInputOtherCommands: delete and export answer bad flags and bad journals with exit
+// status 2, the reason, and nothing sent.
+func TestBadInputOtherCommands(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name  string
+		files map[string]string
+		args  []string // DIR is replaced by the test's directory
+		want  []string
+	}{
+		{name: "delete: journal and search", files: map[string]string{"j.jsonl": ""},
+			args: []string{"delete", "--journal", "DIR/j.jsonl", "--type", "network"},
+			want: []string{"--journal undoes a load; --type and --filter select by search: give one or the other"}},
+		{name: "delete: nothing selected", args: []string{"delete"}, want: []string{"nothing to delete"}},
+		{name: "delete: a type without a filter", args: []string{"delete", "--type", "network"},
+			want: []string{"--type network without --filter would delete every network: add --all"}},
+		{name: "delete: unknown type", args: []string{"delete", "--type", "netwrk", "--filter", "comment=x"},
+			want: []string{`--type: unknown object type "netwrk"`}},
+		{name: "delete: filter without =", args: []string{"delete", "--type", "network", "--filter", "comment"},
+			want: []string{`--filter "comment": want FIELD=VALUE`}},
+		{name: "delete: missing journal", args: []string{"delete", "--journal", "DIR/gone.jsonl", "--yes"},
+			want: []string{"DIR/gone.jsonl", "no such file or directory"}},
+		{name: "delete: not a journal", files: map[string]string{"n.csv": "_type,network\nnetwork,10.0.0.0/24\n"},
+			args: []string{"delete", "--journal", "DIR/n.csv", "--yes"}, want: []string{"DIR/n.csv"}},
+		{name: "delete: out-journal exists", files: map[string]string{"old.jsonl": "{}\n"},
+			args: []string{"delete", "--type", "network", "--all", "--yes", "--out-journal", "DIR/old.jsonl"},
+			want: []string{"--out-journal DIR/old.jsonl: the file exists"}},
+		{name: "delete: bad strategy", args: []string{"delete", "--type", "network", "--all", "--strategy", "fastest"},
+			want: []string{`--strategy: unknown strategy "fastest"`}},
+		{name: "delete: unexpected argument", args: []string{"delete", "--type", "network", "--all", "extra"},
+			want: []string{`unexpected argument "extra"`}},
+		{name: "export: no type", args: []string{"export"}, want: []string{"--type is required"}},
+		{name: "export: unknown format", args: []string{"export", "--type", "network", "--format", "xml"},
+			want: []string{`--format "xml": want csv, json or jsonl`}},
+		{name: "export: page size 0", args: []string{"export", "--type", "network", "--page-size", "0"},
+			want: []string{"--page-size 0 out of range [1, 10000]"}},
+		{name: "export: bad filter", args: []string{"export", "--type", "network", "--filter", "=x"},
+			want: []string{`--filter "=x": want FIELD=VALUE`}},
+		{name: "export: unexpected argument", args: []string{"export", "--type", "network", "out.csv"},
+			want: []string{`unexpected argument "out.csv"`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			g := simtest.Start(t)
+			dir := t.TempDir()
+			for name, content := range tc.files {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			args := []string{tc.args[0], "--ca-cert", g.CAFile}
+			for _, a := range tc.args[1:] {
+				args = append(args, strings.ReplaceAll(a, "DIR", dir))
+			}
+			r := inProc(t, g, "", args...)
+			if r.code != exitUsage {
+				t.Errorf("exit %d, want 2", r.code)
+			}
+			for _, w := range tc.want {
+				if w = strings.ReplaceAll(w, "DIR", dir); !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr lacks %q", w)
+				}
+			}
+			if t.Failed() {
+				t.Logf("stderr:\n%s", firstLines(r.stderr, 5))
+			}
+			checkNothingSent(t, g)
+			if ents, _ := os.ReadDir(dir); len(ents) != len(tc.files) {
+				t.Errorf("files left behind: %v", ents)
+			}
+		})
+	}
+}
