@@ -301,7 +301,8 @@ func WriteSweepHTML(w io.Writer, res *SweepResult) error {
 	p.Sections = append(p.Sections, section{
 		Title: "Throughput by requests in flight and batch size",
 		Paras: []string{fmt.Sprintf("Best setting: %d in flight, batches of %d: %.1f networks per grid second (outlined). "+
-			"+ marks the best points of the first pass, measured again, longer (their second measurement is shown); × a skipped point, · one not measured.",
+			"+ marks the best points of the first pass, measured again, longer (their second measurement is shown); ! a point that sheds load "+
+			"(more than 1 %% of its requests answered 429 or 503), not eligible as the best; × a skipped point, · one not measured.",
 			best.Concurrency, best.BatchSize, best.Throughput)},
 		Body: template.HTML(heatTable(res)),
 	})
@@ -382,6 +383,9 @@ func heatTable(res *SweepResult) string {
 				mark := ""
 				if pt.Confirmed {
 					mark = "+"
+				}
+				if pt.Sheds {
+					mark += "!"
 				}
 				fmt.Fprintf(&b, `<td%s style="background:rgba(37,99,235,%.2f)">%.1f%s</td>`, cls, 0.08+0.6*share*share, pt.Throughput, mark)
 			}

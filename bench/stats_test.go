@@ -240,6 +240,10 @@ func TestSweepGridHelpers(t *testing.T) {
 	if got := capBatches([]int{1, 4}, 0); !slices.Equal(got, []int{1, 4}) {
 		t.Errorf("capBatches without a maximum: %v", got)
 	}
+	pts := []SweepPoint{{Concurrency: 4, Throughput: 90}, {Concurrency: 16, Throughput: 120, Overloaded: 30, Requests: 60, Sheds: true}, {Concurrency: 8, Throughput: 100}}
+	if got := bestPoint(pts); got.Concurrency != 8 {
+		t.Errorf("bestPoint chose %+v: a point that sheds load is not eligible", got)
+	}
 	grid := []int{1, 2, 4, 8, 16, 32}
 	if got := refineAround(8, grid, 1, 256); !slices.Equal(got, []int{6, 7, 9, 11}) {
 		t.Errorf("refineAround(8): %v", got)

@@ -81,6 +81,10 @@ type SweepPoint struct {
 	Requests   int `json:"requests"`
 	Overloaded int `json:"overloaded,omitempty"`
 	Failed     int `json:"failed,omitempty"`
+	// Sheds is set when more than TargetOverloadShare per cent of the requests were answered
+	// 429 or 503: the setting gets its throughput by having the grid refuse work, so it is
+	// not eligible as the best setting (auto is held to the same limit).
+	Sheds bool `json:"sheds_load,omitempty"`
 	// Seconds is the grid time the point took.
 	Seconds float64 `json:"seconds"`
 	// Refined marks a point added around the coarse grid's best.
@@ -352,11 +356,11 @@ func refineAround(v int, grid []int, lo, hi int) []int {
 }
 
 // bestPoint returns the measured point with the most throughput (the smaller setting on a
-// tie).
+// tie) among those that do not shed load.
 func bestPoint(ps []SweepPoint) SweepPoint {
 	var best SweepPoint
 	for _, p := range ps {
-		if p.Throughput > best.Throughput {
+		if !p.Sheds && p.Throughput > best.Throughput {
 			best = p
 		}
 	}
@@ -368,7 +372,7 @@ func bestPoint(ps []SweepPoint) SweepPoint {
 func (b *Bench) confirm(ctx context.Context, c *wapi.Client, all []string, res *SweepResult) error {
 	order := make([]int, 0, len(res.Points))
 	for i, p := range res.Points {
-		if p.Throughput > 0 {
+		if p.Throughput > 0 && !p.Sheds {
 			order = append(order, i)
 		}
 	}
@@ -402,7 +406,7 @@ func (b *Bench) confirm(ctx context.Context, c *wapi.Client, all []string, res *
 				b.o.progress(Progress{Sweep: &pp, Seconds: p.Seconds})
 			}
 		}
-		if res.Points[i].Throughput > best.Throughput {
+		if !res.Points[i].Sheds && res.Points[i].Throughput > best.Throughput {
 			best = res.Points[i]
 		}
 	}
@@ -518,6 +522,7 @@ func (b *Bench) point(ctx context.Context, view string, cidrs []string, p SweepP
 	if err := ctx.Err(); err != nil {
 		return p, err
 	}
+	p.Sheds = float64(p.Overloaded) > TargetOverloadShare/100*float64(p.Requests)
 	p.Throughput, p.Latency = steady(samples, conc, speed)
 	if p.Throughput == 0 {
 		p.Skipped = "no request completed after the warm-up"
@@ -743,6 +748,8 @@ func SweepNotes() []string {
 		"a 429 or 503 is followed by a sleep for its Retry-After (grid time), which counts in the time; a point whose first requests time out " +
 			"(the client timeout is 60 grid seconds) or are refused as too large is skipped, and so is every larger point",
 		"the coarse grid is refined around its best point: midpoints towards its neighbours and ±1 in flight, then the same for the batch size",
+		fmt.Sprintf("a point with more than %g %% of its requests answered 429 or 503 sheds load: it gets its throughput by having the grid "+
+			"refuse work, and is not eligible as the best setting (auto is held to the same limit)", TargetOverloadShare),
 		fmt.Sprintf("the best of many short measurements is biased up (the winner's curse): the %d best points are measured again, "+
 			"%d requests per worker and at least %g grid seconds, and the best setting is the best of these second measurements", sweepConfirm, confirmMeasured, confirmMinSeconds),
 		"the comparison loads one workload twice through the bulk engine: once with the best setting fixed " +

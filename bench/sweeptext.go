@@ -34,6 +34,7 @@ func WriteSweepText(w io.Writer, res *SweepResult) error {
 	}
 	tab.write(ew, "")
 	ew.printf("\n·  not measured   ×  skipped (see below)   +  measured again, longer (the best points)   best in [brackets]\n")
+	ew.printf("!  sheds load (more than %g %% of its requests answered 429 or 503): not eligible as the best\n", TargetOverloadShare)
 	best := res.Best
 	ew.printf("\nbest setting: %d in flight, batches of %d: %.1f networks per grid second (median latency %.2f grid s)",
 		best.Concurrency, best.BatchSize, best.Throughput, best.Latency)
@@ -129,6 +130,9 @@ func cellText(ps []SweepPoint, best SweepPoint, c, b int) string {
 	s := fmt.Sprintf("%.1f", p.Throughput)
 	if p.Confirmed {
 		s += "+"
+	}
+	if p.Sheds {
+		s += "!"
 	}
 	if c == best.Concurrency && b == best.BatchSize {
 		s = "[" + s + "]"
