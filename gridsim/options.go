@@ -198,7 +198,8 @@ func WithAccessLog(w io.Writer) Option {
 	}
 }
 
-// WithAllowReset enables POST /_sim/reset, which deletes every object (default false).
+// WithAllowReset enables POST /_sim/reset, which deletes every object; it needs a user's
+// credentials (Basic or the session cookie) like WAPI (default false).
 func WithAllowReset(allow bool) Option {
 	return func(o *options) error {
 		o.allowReset = allow

@@ -520,3 +520,27 @@ func FuzzAuthHeaders(f *testing.F) {
 		}
 	})
 }
+
+// TestResetNeedsCredentials: POST /_sim/reset, when enabled, deletes every object only for
+// a user of the grid.
+func TestResetNeedsCredentials(t *testing.T) {
+	t.Parallel()
+	c := start(t, gridsim.WithAllowReset(true))
+	c.create("network", `{"network":"10.0.0.0/24"}`)
+	anon := *c
+	anon.user = ""
+	bad := *c
+	bad.pass = "wrong"
+	for name, cl := range map[string]*client{"no credentials": &anon, "wrong password": &bad} {
+		if r := cl.do("POST", "/_sim/reset", ""); r.status != http.StatusUnauthorized {
+			t.Errorf("%s: status %d", name, r.status)
+		}
+	}
+	if n := c.g.Server.Stats().Objects["network"]; n != 1 {
+		t.Fatalf("%d networks after refused resets", n)
+	}
+	c.must(200, "POST", "/_sim/reset", "")
+	if n := c.g.Server.Stats().Objects["network"]; n != 0 {
+		t.Fatalf("%d networks after a reset", n)
+	}
+}

@@ -327,6 +327,10 @@ func (s *Server) serveReset(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"error": "reset needs POST"})
 		return
 	}
+	if _, _, ok := s.authenticate(w, r); !ok { // it deletes everything: a user of the grid only
+		writeUnauthorized(w)
+		return
+	}
 	if err := s.reset(); err != nil {
 		writeError(w, err)
 		return

@@ -34,7 +34,7 @@ func runSim(ctx context.Context, e *env, args []string) int {
 	maxBody := fs.Int64("max-body", gridsim.DefaultMaxBody, "largest request body in bytes")
 	dataDir := fs.String("data", "", "keep objects durably in this directory (default: memory only)")
 	logFile := fs.String("log", "", "append an access log to this file")
-	allowReset := fs.Bool("allow-reset", false, "enable POST /_sim/reset, which deletes every object")
+	allowReset := fs.Bool("allow-reset", false, "enable POST /_sim/reset, which deletes every object (with a user's credentials)")
 	profileArg := fs.String("profile", gridsim.DefaultProfile, "cost profile: a built-in name ("+profileNames()+") or a JSON file (see docs/profiles.md)")
 	speed := fs.Float64("speed", gridsim.DefaultSpeed, "divide every cost of the profile by this factor (grid seconds = wall seconds × speed)")
 	seed := fs.Int64("seed", gridsim.DefaultSeed, "seed of service-time jitter and fault decisions")
