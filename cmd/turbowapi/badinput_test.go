@@ -227,12 +227,7 @@ func TestBadInputFlagsCLI(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			g := simtest.Start(t)
-			dir := t.TempDir()
-			for name, content := range tc.files {
-				if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
-					t.Fatal(err)
-				}
-			}
+			dir := writeFiles(t, tc.files)
 			subst := strings.NewReplacer("DIR", dir, "GRID", g.URL)
 			args := []string{"load", "--ca-cert", g.CAFile}
 			if !slices.ContainsFunc(tc.args, func(a string) bool { return a == "--journal" || a == "--resume" }) {
@@ -288,6 +283,18 @@ func TestBadInputControl(t *testing.T) {
 	}
 }
 
+// writeFiles writes files (name → content) to a new directory and returns it.
+func writeFiles(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
 // firstLines returns the first n lines of s (the usage text that follows a flag error is
 // long).
 func firstLines(s string, n int) string {
@@ -340,12 +347,7 @@ func TestBadInputOtherCommands(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			g := simtest.Start(t)
-			dir := t.TempDir()
-			for name, content := range tc.files {
-				if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
-					t.Fatal(err)
-				}
-			}
+			dir := writeFiles(t, tc.files)
 			args := []string{tc.args[0], "--ca-cert", g.CAFile}
 			for _, a := range tc.args[1:] {
 				args = append(args, strings.ReplaceAll(a, "DIR", dir))

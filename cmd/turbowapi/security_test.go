@@ -163,7 +163,7 @@ func TestSecretsNeverShown(t *testing.T) {
 				opts = append(opts, gridsim.WithFaults(fs), gridsim.WithSeed(3))
 			}
 			g := startWatchedGrid(t, opts...)
-			dir := t.TempDir()
+			dir := writeFiles(t, tc.files)
 			journal := filepath.Join(dir, "j.jsonl")
 			pw := secretPassword
 			if tc.password != "" {
@@ -175,11 +175,6 @@ func TestSecretsNeverShown(t *testing.T) {
 					"load", "--ca-cert", g.CA, "--journal", filepath.Join(dir, "prep.jsonl"), "--generate", "network 10.0.0.0/8 /24 20")
 				if r.code != 0 {
 					t.Fatalf("prepare: exit %d: %s", r.code, r.stderr)
-				}
-			}
-			for name, content := range tc.files {
-				if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
-					t.Fatal(err)
 				}
 			}
 			args := []string{tc.args[0], "--ca-cert", g.CA}
