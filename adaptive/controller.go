@@ -291,6 +291,11 @@ func (c *Controller) Observe(s Sample) (Decision, bool) {
 			}
 		}
 	default:
+		if !s.Start.Before(c.cutEpoch) {
+			// The grid answered an attempt made after the last cut: the overloads at the
+			// floor are no longer consecutive, and the next one pauses from the start.
+			c.floorHits = 0
+		}
 		if c.admit(s) {
 			w := &c.win
 			w.ok++
