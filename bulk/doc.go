@@ -59,6 +59,12 @@
 // applied and later draws a conflict is looked up the same way, so a create that was still in
 // progress on the grid when it was looked up does not turn into a spurious conflict either.
 //
+// Reads and logins are safe to repeat whatever happened to an earlier try: [Engine.Retry]
+// repeats them on transient failures with the same backoff and number of attempts, and
+// [Engine.SearchAll] reads a paged search that way, a failed page again from its page id, so
+// that an export, a delete by search or the login before a run ride through the faults a load
+// rides through.
+//
 // # Conflicts
 //
 // An object the grid refuses as a duplicate follows [WithConflictPolicy]: [Skip] (default)

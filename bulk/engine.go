@@ -21,6 +21,7 @@ type Engine struct {
 	c        *wapi.Client
 	o        options
 	progress *Progress
+	retry    retrier
 }
 
 // New returns an engine sending through c.
@@ -40,7 +41,9 @@ func New(c *wapi.Client, opts ...Option) (*Engine, error) {
 	if err := o.check(); err != nil {
 		return nil, err
 	}
-	return &Engine{c: c, o: o, progress: new(Progress)}, nil
+	e := &Engine{c: c, o: o, progress: new(Progress)}
+	e.retry.rng = rand.New(rand.NewPCG(o.seed^0x5851f42d4c957f2d, o.seed))
+	return e, nil
 }
 
 // CheckOptions validates opts as [New] does, without a client, and returns the number of

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"time"
@@ -103,20 +104,27 @@ func fatal(err error) bool {
 // pause waits before retry n (1 for the first retry): a random time in
 // [0, min(cap, base·2^(n−1))], and at least the Retry-After the grid asked for.
 func (r *run) pause(ctx context.Context, n int, err error) error {
-	d := r.o.retryCap
+	r.rngMu.Lock()
+	d := r.o.backoff(n, err, r.rng)
+	r.rngMu.Unlock()
+	r.backoff.Add(int64(d))
+	return r.o.sleep(ctx, d)
+}
+
+// backoff returns the wait before retry n (1 for the first) after err: a random time in
+// [0, min(cap, base·2^(n−1))], and at least the Retry-After the grid asked for.
+func (o *options) backoff(n int, err error, rng *rand.Rand) time.Duration {
+	d := o.retryCap
 	if n-1 < 30 {
-		if x := r.o.retryBase << (n - 1); x > 0 && x < d {
+		if x := o.retryBase << (n - 1); x > 0 && x < d {
 			d = x
 		}
 	}
-	r.rngMu.Lock()
-	d = time.Duration(r.rng.Int64N(int64(d) + 1))
-	r.rngMu.Unlock()
+	d = time.Duration(rng.Int64N(int64(d) + 1))
 	if ra, ok := wapi.RetryAfter(err); ok && ra > d {
 		d = ra
 	}
-	r.backoff.Add(int64(d))
-	return r.o.sleep(ctx, d)
+	return d
 }
 
 func (r *run) intent(ts []*task) error {

@@ -159,24 +159,36 @@ func (c *connFlags) password(e *env, user string) (string, error) {
 	return "", usagef("no password: set INFOBLOX_PASSWORD, give --password-file, or run on a terminal to be prompted")
 }
 
-// connect builds the client and opens the session, so that certificate and credential
-// problems show before any work.
-func (c *connFlags) connect(ctx context.Context, e *env, maxConns int) (*wapi.Client, error) {
+// client builds the client of the grid (no I/O) and returns it with the grid's URL.
+func (c *connFlags) client(e *env, maxConns int) (*wapi.Client, string, error) {
 	grid, opts, err := c.options(e, maxConns)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	cl, err := wapi.New(grid, opts...)
 	if err != nil {
 		if errors.Is(err, wapi.ErrInvalid) {
-			return nil, usagef("%v", err)
+			return nil, "", usagef("%v", err)
 		}
-		return nil, err
+		return nil, "", err
 	}
-	if err := cl.Login(ctx); err != nil {
-		return nil, explainConnError(err, grid)
+	return cl, grid, nil
+}
+
+// login opens the session of cl, so that certificate and credential problems show before any
+// work. retry (nil: one attempt) repeats a login that failed transiently, a grid busy or
+// restarting ([bulk.Engine.Retry]). The errors a user can fix are explained.
+func (c *connFlags) login(ctx context.Context, cl *wapi.Client, grid string, retry func(context.Context, func(context.Context) error) error) error {
+	var err error
+	if retry != nil {
+		err = retry(ctx, cl.Login)
+	} else {
+		err = cl.Login(ctx)
 	}
-	return cl, nil
+	if err != nil {
+		return explainConnError(err, grid)
+	}
+	return nil
 }
 
 // explainConnError adds the remedy to connection errors a user can fix.

@@ -95,8 +95,7 @@ func runDelete(ctx context.Context, e *env, args []string) int {
 		if eng, client, code = startEngine(ctx, e, &cf, opts); eng == nil {
 			return code
 		}
-		c := client.(*wapi.Client)
-		n, err := searchItems(ctx, c, t, q, spool)
+		n, err := searchItems(ctx, eng, t, q, spool)
 		if err != nil {
 			client.Close(context.Background())
 			return fail(err)
@@ -141,8 +140,9 @@ func runDelete(ctx context.Context, e *env, args []string) int {
 	return finishRun(e, "delete", path, rj, sum, err, ef.jsonOut)
 }
 
-// searchItems spools every object the search finds, with its ref.
-func searchItems(ctx context.Context, c *wapi.Client, t input.Type, q *wapi.Query, spool *bulk.Spool) (int64, error) {
+// searchItems spools every object the search finds, with its ref; a page read that fails
+// transiently is repeated.
+func searchItems(ctx context.Context, c *bulk.Engine, t input.Type, q *wapi.Query, spool *bulk.Spool) (int64, error) {
 	var n int64
 	for obj, err := range c.SearchAll(ctx, t.Name, q, wapi.DefaultPageSize) {
 		if err != nil {

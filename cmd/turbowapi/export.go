@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/turbowapi/turbowapi/bulk"
 	"github.com/turbowapi/turbowapi/input"
 	"github.com/turbowapi/turbowapi/internal/progress"
 	"github.com/turbowapi/turbowapi/wapi"
@@ -122,13 +123,21 @@ func runExport(ctx context.Context, e *env, args []string) int {
 		defer tmp.Close()
 		out = tmp
 	}
-	client, err := cf.connect(ctx, e, 1)
+	client, grid, err := cf.client(e, 1)
 	if err != nil {
 		return fail(err)
 	}
 	defer client.Close(context.Background())
+	// The engine's retries: a login or a page read that fails transiently is repeated.
+	eng, err := bulk.New(client, bulk.WithStrategy(bulk.Sequential))
+	if err != nil {
+		return fail(err)
+	}
+	if err := cf.login(ctx, client, grid, eng.Retry); err != nil {
+		return fail(err)
+	}
 	start := time.Now()
-	n, err := export(ctx, client, t.Name, q, *pageSize, f, out)
+	n, err := export(ctx, eng, t.Name, q, *pageSize, f, out)
 	if err != nil {
 		return reportErr(e, "export", err)
 	}
@@ -149,7 +158,7 @@ func runExport(ctx context.Context, e *env, args []string) int {
 
 // export pages through the search and writes every object. CSV needs its header first, so
 // the objects are kept in a temporary file until the columns are known.
-func export(ctx context.Context, c *wapi.Client, typ string, q *wapi.Query, pageSize int, f input.Format, out io.Writer) (int64, error) {
+func export(ctx context.Context, c *bulk.Engine, typ string, q *wapi.Query, pageSize int, f input.Format, out io.Writer) (int64, error) {
 	var n int64
 	if f != input.FormatCSV {
 		w, err := input.NewWriter(out, f, nil)

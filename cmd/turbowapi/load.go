@@ -477,14 +477,14 @@ func showInvalid(e *env, op string, s *bulk.Spool) {
 	}
 }
 
-// startEngine connects and builds the engine; on failure it reports and returns the exit
-// status.
+// startEngine builds the engine and connects, retrying a login that fails transiently as
+// the engine retries its requests; on failure it reports and returns the exit status.
 func startEngine(ctx context.Context, e *env, cf *connFlags, opts []bulk.Option) (*bulk.Engine, closer, int) {
 	workers, err := bulk.CheckOptions(opts...)
 	if err != nil {
 		return nil, nil, reportErr(e, "", usagef("%v", err))
 	}
-	client, err := cf.connect(ctx, e, workers)
+	client, grid, err := cf.client(e, workers)
 	if err != nil {
 		return nil, nil, reportErr(e, "", err)
 	}
@@ -492,6 +492,10 @@ func startEngine(ctx context.Context, e *env, cf *connFlags, opts []bulk.Option)
 	eng, err := bulk.New(client, opts...)
 	if err != nil {
 		client.Close(ctx)
+		return nil, nil, reportErr(e, "", err)
+	}
+	if err := cf.login(ctx, client, grid, eng.Retry); err != nil {
+		client.Close(context.Background())
 		return nil, nil, reportErr(e, "", err)
 	}
 	return eng, client, exitOK
