@@ -76,40 +76,87 @@ type simProc struct {
 	URL, CA string
 	cmd     *exec.Cmd
 	client  *wapi.Client
+	done    chan struct{} // closed when the process has exited
+	stderr  *lockedBuffer
+}
+
+// simConfig says how to start a simulator, beyond its flags.
+type simConfig struct {
+	// listen is the address to listen on (default 127.0.0.1:0, a free port).
+	listen string
+	// certFile and keyFile, when set, are the certificate (its own CA) and key to serve, so
+	// that a simulator restarted on them is trusted by clients of the first one; by default
+	// each simulator makes a new certificate.
+	certFile, keyFile string
+}
+
+// lockedBuffer is a bytes.Buffer that a process writes while a test may read it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // startSim runs `turbowapi sim` on a free loopback port with its CA written to a file.
 func startSim(t testing.TB, args ...string) *simProc {
+	t.Helper()
+	return startSimWith(t, simConfig{}, args...)
+}
+
+// startSimWith runs `turbowapi sim` as cfg says, with args. The process is stopped when the
+// test ends (if it has not been stopped or killed before).
+func startSimWith(t testing.TB, cfg simConfig, args ...string) *simProc {
+	t.Helper()
+	s, err := launchSim(t, cfg, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// launchSim is startSimWith that returns an error when the simulator does not start.
+func launchSim(t testing.TB, cfg simConfig, args ...string) (*simProc, error) {
 	t.Helper()
 	bin := binary(t)
 	dir := t.TempDir()
 	ca := filepath.Join(dir, "ca.pem")
 	pw := filepath.Join(dir, "pw")
 	if err := os.WriteFile(pw, []byte(e2ePassword+"\n"), 0o600); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	all := append([]string{"sim", "--listen", "127.0.0.1:0", "--ca-out", ca, "--password-file", pw}, args...)
-	cmd := exec.Command(bin, all...)
+	listen := cfg.listen
+	if listen == "" {
+		listen = "127.0.0.1:0"
+	}
+	all := []string{"sim", "--listen", listen, "--password-file", pw}
+	if cfg.certFile != "" {
+		ca = cfg.certFile
+		all = append(all, "--cert", cfg.certFile, "--key", cfg.keyFile)
+	} else {
+		all = append(all, "--ca-out", ca)
+	}
+	cmd := exec.Command(bin, append(all, args...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
+	s := &simProc{CA: ca, cmd: cmd, done: make(chan struct{}), stderr: stderr}
 	urlc := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
@@ -118,19 +165,53 @@ func startSim(t testing.TB, args ...string) *simProc {
 				urlc <- strings.TrimSpace(u)
 			}
 		}
+		cmd.Wait() // after the pipe is drained, as exec requires
+		close(s.done)
 	}()
-	var url string
+	t.Cleanup(func() { s.halt(os.Interrupt, 10*time.Second) })
 	select {
-	case url = <-urlc:
+	case s.URL = <-urlc:
+	case <-s.done:
+		return nil, fmt.Errorf("turbowapi sim exited: %s", stderr.String())
 	case <-time.After(30 * time.Second):
-		t.Fatalf("turbowapi sim did not start: %s", stderr.String())
+		return nil, fmt.Errorf("turbowapi sim did not start: %s", stderr.String())
 	}
-	c, err := wapi.New(url, wapi.WithCAFile(ca), wapi.WithCredentials("admin", e2ePassword))
+	c, err := wapi.New(s.URL, wapi.WithCAFile(ca), wapi.WithCredentials("admin", e2ePassword))
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	t.Cleanup(func() { c.Close(context.Background()) })
-	return &simProc{URL: url, CA: ca, cmd: cmd, client: c}
+	s.client = c
+	return s, nil
+}
+
+// halt sends sig and waits for the process to exit, killing it after grace; it does nothing
+// to a process that has exited.
+func (s *simProc) halt(sig os.Signal, grace time.Duration) {
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	s.cmd.Process.Signal(sig)
+	select {
+	case <-s.done:
+	case <-time.After(grace):
+		s.cmd.Process.Kill()
+		<-s.done
+	}
+}
+
+// stop ends the simulator as an operator would (SIGINT: the database is closed cleanly).
+func (s *simProc) stop(t testing.TB) {
+	t.Helper()
+	s.halt(os.Interrupt, 30*time.Second)
+}
+
+// kill ends the simulator with SIGKILL, as a crash would.
+func (s *simProc) kill(t testing.TB) {
+	t.Helper()
+	s.halt(os.Kill, 30*time.Second)
 }
 
 // stats reads the simulator's counters.
