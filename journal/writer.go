@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -22,6 +24,9 @@ type Option func(*options) error
 type options struct {
 	sync bool
 	now  func() time.Time
+	// beforeHeader, when set (internal tests), is called with the journal's path just
+	// before Create writes the header.
+	beforeHeader func(path string)
 }
 
 func defaultOptions() options { return options{sync: true, now: time.Now} }
@@ -73,12 +78,55 @@ type Writer struct {
 }
 
 // Create creates a new journal at path, which must not exist (the error then wraps
-// [fs.ErrExist]), and writes its header.
+// [fs.ErrExist]), and writes its header. The journal appears under its name only with its
+// header on stable storage: it is written under a temporary name in the same directory and
+// then linked to path, so a process killed while creating it leaves no journal (at worst a
+// hidden ".NAME.*.tmp" file), never an empty or torn one that could be neither resumed nor
+// created again.
 func Create(path string, h Header, opts ...Option) (*Writer, error) {
 	o, err := buildOptions(opts)
 	if err != nil {
 		return nil, err
 	}
+	if _, err := os.Lstat(path); err == nil {
+		return nil, fmt.Errorf("journal: %w", &fs.PathError{Op: "create", Path: path, Err: fs.ErrExist})
+	}
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	tmp := f.Name()
+	w := newWriter(path, f, o)
+	if o.beforeHeader != nil {
+		o.beforeHeader(path)
+	}
+	hd := h
+	if err := w.add(Record{Kind: KindHeader, Format: Format, Header: &hd}, true); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return nil, err
+	}
+	if err := os.Link(tmp, path); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		if errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("journal: %w", err)
+		}
+		// A file system without hard links: create the journal in place.
+		return createInPlace(path, h, o)
+	}
+	os.Remove(tmp)
+	syncDir(dir)
+	return w, nil
+}
+
+// createInPlace creates the journal directly at path and writes its header (for file
+// systems without hard links).
+func createInPlace(path string, h Header, o options) (*Writer, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
@@ -91,6 +139,15 @@ func Create(path string, h Header, opts ...Option) (*Writer, error) {
 		return nil, err
 	}
 	return w, nil
+}
+
+// syncDir flushes a directory's entries to stable storage (best effort: not every system
+// can sync a directory).
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
 }
 
 func buildOptions(opts []Option) (options, error) {
