@@ -67,14 +67,14 @@ func TestPSchedHeap(t *testing.T) {
 	p := newPSched(func(int) float64 { return 1 })
 	defer p.timer.Stop()
 	var jobs []*psJob
+	// The lock is held throughout: add arms the timer, and its firing (on the real clock,
+	// far past these nanoseconds of work) would pop jobs between the test's steps.
+	p.mu.Lock()
 	for _, w := range []float64{5, 3, 9, 1, 7, 2, 8} {
 		j := &psJob{ch: make(chan struct{}, 1)}
 		jobs = append(jobs, j)
-		p.mu.Lock()
 		p.add(0, j, w, 0)
-		p.mu.Unlock()
 	}
-	p.mu.Lock()
 	p.remove(jobs[2]) // 9
 	p.remove(jobs[3]) // 1
 	var got []float64
