@@ -330,20 +330,19 @@ func requireOutage(t testing.TB, st gridsim.Stats) {
 	}
 }
 
-// faultKinds are the kinds a chaos run must have injected, in the order the figures list
-// them.
+// faultKinds are the kinds the chaos runs of the strategies must have injected between them,
+// in the order the figures list them.
 var faultKinds = []string{"503", "503ra", "429", "reset", "lost", "spike", "outage"}
 
 // chaosRun is one run's figures.
 type chaosRun struct {
-	name     string
-	objects  int
-	faults   map[string]int64
-	sum      bulk.Summary
-	grid     gridCheck
-	journal  journalCheck
-	wall     time.Duration
-	restarts int64
+	name    string
+	objects int
+	faults  map[string]int64
+	sum     bulk.Summary
+	grid    gridCheck
+	journal journalCheck
+	wall    time.Duration
 }
 
 // strategyArgs are the flags of each strategy in chaos runs. CI sizes keep batches small so
@@ -393,7 +392,7 @@ func chaosLoad(t testing.TB, strategy string, objs []chaosObject, faults, profil
 	r, st, grid := runFaulty(t, sim, dir, data, append(args, in)...)
 	wall := time.Since(start)
 	s := decodeSummary(t, r)
-	run := chaosRun{name: strategy, objects: len(objs), faults: st.Faults, sum: s.Summary, wall: wall, restarts: st.Restarts,
+	run := chaosRun{name: strategy, objects: len(objs), faults: st.Faults, sum: s.Summary, wall: wall,
 		grid: compareGrid(grid, objs), journal: checkRunJournal(t, jpath, objs, grid, bulk.StatusCreated)}
 	requireGood(t, run.grid, run.journal, len(objs))
 	if s.Outcomes[bulk.StatusCreated] != int64(len(objs)) || s.Pending != 0 {
