@@ -141,12 +141,14 @@ func (s *session) runLogin(ctx context.Context, c *Client, l *loginCall) {
 	s.publish()
 	gen := s.gen
 	s.mu.Unlock()
-	close(l.done)
+	// Log before waking the waiters: once they return, the login has finished with
+	// everything the caller gave the client, its logger included.
 	if err != nil {
 		c.log.Debug("wapi: login failed", "client", c, "err", err)
 	} else {
 		c.log.Debug("wapi: logged in", "client", c, "gen", gen, "expires", res.expires)
 	}
+	close(l.done)
 }
 
 // noteCookie picks up a session cookie the grid sets on an ordinary reply (a refreshed
