@@ -142,11 +142,28 @@ func SearchAllAs[T Typed](ctx context.Context, c *Client, q *Query, pageSize int
 }
 
 func searchAll[T any](ctx context.Context, c *Client, objtype string, q *Query, pageSize int) iter.Seq2[T, error] {
+	return FollowPages(func(pageID string) (Page[T], error) {
+		return searchPage[T](ctx, c, objtype, q, pageSize, pageID)
+	})
+}
+
+// FollowPages iterates over the objects of a paged search whose pages read returns: the first
+// page with pageID "", then each page's NextPageID until one is "". It is the loop of
+// [Client.SearchAll] for callers that read each page their own way, for example with retries
+// around [Client.SearchPage]:
+//
+//	wapi.FollowPages(func(pageID string) (wapi.Page[wapi.Object], error) {
+//		return c.SearchPage(ctx, "network", q, 1000, pageID) // retried as the caller sees fit
+//	})
+//
+// The iteration stops at the first error from read, which it yields with a zero T; breaking
+// out of the loop stops reading pages.
+func FollowPages[T any](read func(pageID string) (Page[T], error)) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
 		pageID := ""
 		for {
-			p, err := searchPage[T](ctx, c, objtype, q, pageSize, pageID)
+			p, err := read(pageID)
 			if err != nil {
 				yield(zero, err)
 				return

@@ -168,9 +168,67 @@ func TestSearchPaging(t *testing.T) {
 	}
 
 	// An error ends the iteration with the error.
+	yields := 0
 	for _, err := range c.SearchAll(ctx, "network", wapi.NewQuery().MaxResults(3), 10) {
-		if !errors.Is(err, wapi.ErrInvalid) {
+		if yields++; !errors.Is(err, wapi.ErrInvalid) {
 			t.Fatalf("MaxResults with paging: %v", err)
+		}
+	}
+	if yields != 1 {
+		t.Fatalf("MaxResults with paging: %d yields, want the error alone", yields)
+	}
+}
+
+// TestFollowPages: the pages are read from "" along NextPageID; an error is yielded once,
+// with a zero value, and ends the iteration; breaking out reads no further page.
+func TestFollowPages(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("boom")
+	pages := map[string]wapi.Page[int]{
+		"":  {Objects: []int{1, 2}, NextPageID: "b"},
+		"b": {Objects: nil, NextPageID: "c"},
+		"c": {Objects: []int{3}, NextPageID: ""},
+	}
+	var read []string
+	reader := func(failAt string) func(string) (wapi.Page[int], error) {
+		read = nil
+		return func(id string) (wapi.Page[int], error) {
+			read = append(read, id)
+			if id == failAt {
+				return wapi.Page[int]{Objects: []int{9}}, boom
+			}
+			return pages[id], nil
+		}
+	}
+	for _, tc := range []struct {
+		name    string
+		failAt  string
+		stopAt  int // break after this many objects; 0: never
+		want    []int
+		wantErr bool
+		reads   []string
+	}{
+		{"all", "-", 0, []int{1, 2, 3}, false, []string{"", "b", "c"}},
+		{"error", "c", 0, []int{1, 2, 0}, true, []string{"", "b", "c"}},
+		{"break", "-", 2, []int{1, 2}, false, []string{""}},
+	} {
+		var got []int
+		var gotErr error
+		for v, err := range wapi.FollowPages(reader(tc.failAt)) {
+			got = append(got, v)
+			if err != nil {
+				if gotErr != nil {
+					t.Fatalf("%s: a second error %v", tc.name, err)
+				}
+				gotErr = err
+			}
+			if len(got) == tc.stopAt {
+				break
+			}
+		}
+		if !slices.Equal(got, tc.want) || (gotErr != nil) != tc.wantErr || (gotErr != nil && !errors.Is(gotErr, boom)) ||
+			!slices.Equal(read, tc.reads) {
+			t.Errorf("%s: got %v, %v after reading %q; want %v (error %v) after %q", tc.name, got, gotErr, read, tc.want, tc.wantErr, tc.reads)
 		}
 	}
 }
