@@ -3,7 +3,6 @@ package wapi
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -314,5 +313,3 @@ func (o *options) newTransport() *http.Transport {
 	t.Protocols = &p
 	return t
 }
-
-var errNoRedirect = errors.New("wapi: HTTP redirect not followed")

@@ -7,7 +7,6 @@ package wapi_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,38 +15,21 @@ import (
 	"github.com/turbowapi/turbowapi/wapi"
 )
 
-type handClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (h *handClock) now() time.Time {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.t
-}
-
-func (h *handClock) add(d time.Duration) {
-	h.mu.Lock()
-	h.t = h.t.Add(d)
-	h.mu.Unlock()
-}
-
 // faultGrid starts a grid with spec (windows from 10 s) and a client logged in before the
 // window opens; the clock is then moved 10 s on.
-func faultGrid(t *testing.T, spec string, opts ...gridsim.Option) (*simtest.Grid, *wapi.Client, *handClock) {
+func faultGrid(t *testing.T, spec string, opts ...gridsim.Option) (*simtest.Grid, *wapi.Client, *fakeClock) {
 	t.Helper()
 	fs, err := gridsim.ParseFaults(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &handClock{t: time.Now()}
-	g := simtest.Start(t, append([]gridsim.Option{gridsim.WithFaults(fs), gridsim.WithClock(clk.now)}, opts...)...)
-	c := simClient(t, g, wapi.WithClock(clk.now))
+	clk := &fakeClock{t: time.Now()}
+	g := simtest.Start(t, append([]gridsim.Option{gridsim.WithFaults(fs), gridsim.WithClock(clk.Now)}, opts...)...)
+	c := simClient(t, g, wapi.WithClock(clk.Now))
 	if _, err := c.Search(context.Background(), wapi.TypeNetwork, nil); err != nil {
 		t.Fatal(err)
 	}
-	clk.add(10 * time.Second)
+	clk.Advance(10 * time.Second)
 	return g, c, clk
 }
 
@@ -124,13 +106,13 @@ func TestSimFaultOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk.add(11 * time.Second) // 21 s
+	clk.Advance(11 * time.Second) // 21 s
 	_, err = c.Create(ctx, wapi.TypeNetwork, wapi.Network{Network: networkCIDR(2)})
 	var te *wapi.TransportError
 	if !errors.Is(err, wapi.ErrTransient) || !errors.As(err, &te) {
 		t.Fatalf("during the outage: %v, want a transient transport error", err)
 	}
-	clk.add(5 * time.Second) // 26 s: over
+	clk.Advance(5 * time.Second) // 26 s: over
 	if _, err := c.Create(ctx, wapi.TypeNetwork, wapi.Network{Network: networkCIDR(3)}); err != nil {
 		t.Fatalf("after the outage: %v", err)
 	}
