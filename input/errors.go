@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 )
@@ -84,70 +83,6 @@ func fatalErr(source string, line int, field string, cat error, format string, a
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-
-// DefaultMaxReported is the number of errors an ErrorLog prints before summarising the rest.
-const DefaultMaxReported = 50
-
-// ErrorLog collects the errors of a validation pass for the report: it keeps the first few
-// and counts them all, so memory stays bounded however many rows are bad. It is not safe for
-// concurrent use.
-type ErrorLog struct {
-	max   int
-	errs  []error
-	total int
-	fatal bool
-}
-
-// NewErrorLog returns a log that keeps the first max errors (DefaultMaxReported if max <= 0).
-func NewErrorLog(max int) *ErrorLog {
-	if max <= 0 {
-		max = DefaultMaxReported
-	}
-	return &ErrorLog{max: max}
-}
-
-// Add records err (nil is ignored).
-func (l *ErrorLog) Add(err error) {
-	if err == nil {
-		return
-	}
-	l.total++
-	if IsFatal(err) {
-		l.fatal = true
-	}
-	if len(l.errs) < l.max {
-		l.errs = append(l.errs, err)
-	}
-}
-
-// Len is the number of errors added.
-func (l *ErrorLog) Len() int { return l.total }
-
-// Fatal reports whether a fatal error was added (the input was not read to its end).
-func (l *ErrorLog) Fatal() bool { return l.fatal }
-
-// Errors returns the errors kept (at most the log's maximum).
-func (l *ErrorLog) Errors() []error { return l.errs }
-
-// WriteTo writes one kept error per line, then "... and N more errors" if some were dropped.
-func (l *ErrorLog) WriteTo(w io.Writer) (int64, error) {
-	var n int64
-	for _, e := range l.errs {
-		k, err := fmt.Fprintln(w, e.Error())
-		n += int64(k)
-		if err != nil {
-			return n, err
-		}
-	}
-	if more := l.total - len(l.errs); more > 0 {
-		k, err := fmt.Fprintf(w, "... and %d more errors (%d in all)\n", more, l.total)
-		n += int64(k)
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
-}
 
 // suggest returns ` (did you mean "x"?)` for the candidate closest to s, or "" if none is
 // close: a case-insensitive match, or an edit distance of at most a third of the length

@@ -2,7 +2,6 @@ package input_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -28,15 +27,6 @@ func readAll(t *testing.T, r input.Reader) ([]input.Object, []error) {
 	}
 	t.Fatal("reader did not end")
 	return nil, nil
-}
-
-func jsonOf(t *testing.T, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 func TestPositions(t *testing.T) {
@@ -305,32 +295,5 @@ func TestAllIterator(t *testing.T) {
 	}
 	if len(errs) != 2 || errs[0] != nil || !input.IsFatal(errs[1]) {
 		t.Errorf("errors %v", errs)
-	}
-}
-
-func TestErrorLog(t *testing.T) {
-	t.Parallel()
-	l := input.NewErrorLog(2)
-	r, _ := input.NewReader(strings.NewReader("_type,network\nx,1\ny,2\nz,3\n"), "e.csv", input.FormatCSV)
-	for {
-		_, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		l.Add(err)
-	}
-	l.Add(nil)
-	var b strings.Builder
-	if _, err := l.WriteTo(&b); err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
-	if l.Len() != 3 || len(l.Errors()) != 2 || len(lines) != 3 || l.Fatal() ||
-		!strings.HasPrefix(lines[0], "e.csv:2: _type: unknown object type") || lines[2] != "... and 1 more errors (3 in all)" {
-		t.Errorf("log %d %q", l.Len(), b.String())
-	}
-	l.Add(errors.New("disk on fire"))
-	if !l.Fatal() {
-		t.Error("a plain error is not fatal in the log")
 	}
 }

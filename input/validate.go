@@ -45,9 +45,6 @@ func NewValidator(opts ...Option) (*Validator, error) {
 	return v, nil
 }
 
-// Seen returns the number of distinct keys recorded by the duplicate check.
-func (v *Validator) Seen() int { return len(v.seen) }
-
 // Check validates o. It returns nil or a *RowError naming o's position and the field at
 // fault; the first problem found is reported, in a fixed order (type, unknown fields in
 // alphabetical order, values in table order, required fields, cross-field rules, duplicate).
@@ -191,25 +188,6 @@ func Key(o Object) (string, map[string]string) {
 	return string(appendKey(nil, t, o.Fields)), filter
 }
 
-// KeyValue is one field=value pair of a key.
-type KeyValue struct {
-	Name, Value string
-}
-
-// KeyValues returns o's key as ordered pairs (the order of the type's Key), the same pairs
-// as Key's filters; nil for an unknown type.
-func KeyValues(o Object) []KeyValue {
-	t := lookupType(o.Type)
-	if t == nil {
-		return nil
-	}
-	out := make([]KeyValue, len(t.Key))
-	for i, kp := range t.Key {
-		out[i].Name, out[i].Value = keyPart(t, kp, o.Fields)
-	}
-	return out
-}
-
 // KeyString returns o's key as Key does, without the filters.
 func KeyString(o Object) string {
 	t := lookupType(o.Type)
@@ -217,12 +195,6 @@ func KeyString(o Object) string {
 		return ""
 	}
 	return string(appendKey(nil, t, o.Fields))
-}
-
-// SearchFilter returns the WAPI search filters of o's key (see Key).
-func SearchFilter(o Object) map[string]string {
-	_, f := Key(o)
-	return f
 }
 
 func keyPart(t *Type, kp KeyPart, fields map[string]any) (name, val string) {
@@ -306,26 +278,6 @@ func labelCount(s string) int {
 		return 0
 	}
 	return strings.Count(s, ".") + 1
-}
-
-// PhaseName describes a rank for progress displays: "network views", "containers /16",
-// "networks", "fixed addresses", "zones (3 labels)", "records".
-func PhaseName(rank int) string {
-	switch {
-	case rank == RankNetworkView:
-		return "network views"
-	case rank >= RankContainer && rank <= RankContainer+128:
-		return "containers /" + strconv.Itoa(rank-RankContainer)
-	case rank == RankNetwork:
-		return "networks"
-	case rank == RankFixedAddress:
-		return "fixed addresses"
-	case rank > RankZone && rank < RankRecord:
-		return "zones (" + strconv.Itoa(rank-RankZone) + " labels)"
-	case rank == RankRecord:
-		return "records"
-	}
-	return "rank " + strconv.Itoa(rank)
 }
 
 // Loadable returns the fields of an object of type typ as a load sends them and the
