@@ -15,17 +15,22 @@ import (
 	"github.com/turbowapi/turbowapi/journal"
 )
 
-// The child process of TestKilledWriter: it writes a journal from 8 goroutines until it is
-// killed (or 20 s pass, so it always ends).
-func init() {
-	path := os.Getenv("JOURNAL_TEST_CHILD")
-	if path == "" {
-		return
+// TestMain runs the child process of TestKilledWriter when JOURNAL_TEST_CHILD names its
+// journal, and the tests otherwise.
+func TestMain(m *testing.M) {
+	if path := os.Getenv("JOURNAL_TEST_CHILD"); path != "" {
+		os.Exit(killedWriterChild(path))
 	}
+	os.Exit(m.Run())
+}
+
+// killedWriterChild writes a journal at path from 8 goroutines until it is killed (or 20 s
+// pass, so it always ends).
+func killedWriterChild(path string) int {
 	w, err := journal.Create(path, hdr())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(3)
+		return 3
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	var wg sync.WaitGroup
@@ -45,7 +50,7 @@ func init() {
 	}
 	wg.Wait()
 	w.Close()
-	os.Exit(0)
+	return 0
 }
 
 // TestKilledWriter kills a process writing a journal at 10 random moments: each journal

@@ -302,8 +302,7 @@ func Resume(path string, h Header, opts ...Option) (*Writer, *State, error) {
 		}
 	}
 	w := newWriter(path, f, o)
-	hd := h
-	if err := w.add(Record{Kind: KindResume, Header: &hd}, true); err != nil {
+	if err := w.add(Record{Kind: KindResume, Header: &h}, true); err != nil {
 		w.Close()
 		return nil, nil, err
 	}

@@ -100,14 +100,11 @@ func Create(path string, h Header, opts ...Option) (*Writer, error) {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
 	tmp := f.Name()
-	w := newWriter(path, f, o)
 	if o.beforeHeader != nil {
 		o.beforeHeader(path)
 	}
-	hd := h
-	if err := w.add(Record{Kind: KindHeader, Format: Format, Header: &hd}, true); err != nil {
-		f.Close()
-		os.Remove(tmp)
+	w, err := startNew(path, f, h, o)
+	if err != nil {
 		return nil, err
 	}
 	if err := os.Link(tmp, path); err != nil {
@@ -117,25 +114,24 @@ func Create(path string, h Header, opts ...Option) (*Writer, error) {
 			return nil, fmt.Errorf("journal: %w", err)
 		}
 		// A file system without hard links: create the journal in place.
-		return createInPlace(path, h, o)
+		inPlace, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("journal: %w", err)
+		}
+		return startNew(path, inPlace, h, o)
 	}
 	os.Remove(tmp)
 	syncDir(dir)
 	return w, nil
 }
 
-// createInPlace creates the journal directly at path and writes its header (for file
-// systems without hard links).
-func createInPlace(path string, h Header, o options) (*Writer, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("journal: %w", err)
-	}
+// startNew returns the writer of the new, empty journal file f after writing its header to
+// stable storage; if that fails, f is closed and removed.
+func startNew(path string, f *os.File, h Header, o options) (*Writer, error) {
 	w := newWriter(path, f, o)
-	hd := h
-	if err := w.add(Record{Kind: KindHeader, Format: Format, Header: &hd}, true); err != nil {
+	if err := w.add(Record{Kind: KindHeader, Format: Format, Header: &h}, true); err != nil {
 		f.Close()
-		os.Remove(path)
+		os.Remove(f.Name())
 		return nil, err
 	}
 	return w, nil
