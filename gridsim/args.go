@@ -27,8 +27,6 @@ type args struct {
 	paging       bool
 	pageID       string
 	function     string
-	schema       bool
-	returnType   string
 	filters      []kv
 	// canon is the arguments that define a search, for page ids.
 	canon []kv
@@ -170,8 +168,6 @@ func parseArgs(list []kv) (*args, *apiError) {
 				a.asObject = b
 			case "_paging":
 				a.paging = b
-			case "_schema":
-				a.schema = true
 			}
 		case "_page_id":
 			a.pageID = p.value
@@ -185,7 +181,6 @@ func parseArgs(list []kv) (*args, *apiError) {
 			default:
 				return nil, invalidValue("_return_type", p.value, "Must be one of json, json-pretty, xml, xml-pretty")
 			}
-			a.returnType = p.value
 		case "_proxy_search":
 			switch strings.ToUpper(p.value) {
 			case "GM", "LOCAL":

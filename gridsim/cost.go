@@ -117,7 +117,7 @@ func (g *simGate) done(ctx context.Context, ri *requestInfo) *apiError {
 	}
 	if ok && ri.spike > 0 {
 		g.count(FaultSpike)
-		ok = sleepCtx(ctx, ri.spike)
+		sleepCtx(ctx, ri.spike)
 	}
 	g.ps.leave(g.ps.now())
 	g.serviceNS.Add(int64(time.Since(t0)))

@@ -28,7 +28,7 @@
 //     expired cookies get 401 with Apache's HTML page.
 //   - Object types are data: one table (types.go) gives each type's fields (kind, access,
 //     search modifiers, default), required and basic fields, identity rule (internal key,
-//     uniqueness, ref name part), parent rule and functions: grid, networkview, view,
+//     uniqueness, parent, ref name part) and functions: grid, networkview, view,
 //     networkcontainer, network, ipv6networkcontainer, ipv6network, zone_auth, record:a,
 //     record:aaaa, record:ptr, record:cname, record:host, record:txt, record:mx and
 //     fixedaddress.
@@ -60,8 +60,8 @@
 // # Costs and faults
 //
 // Every WAPI request passes, after authentication and parsing, through one gate (gate.go):
-// admit before execution, knowing the request kind, object type, number of items and planned
-// writes, whether it authenticated with Basic and whether it is the first on its connection;
+// admit before execution, knowing the request kind, number of items and planned writes,
+// whether it authenticated with Basic and whether it is the first on its connection;
 // done after execution, with the writes made and the objects returned. The default gate does
 // nothing. With a cost [Profile] ([WithProfile], [WithSpeed]) or faults ([WithFaults],
 // [WithSeed]) the gate charges service time and injects faults; docs/profiles.md describes

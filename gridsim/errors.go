@@ -30,11 +30,6 @@ func protoErr(format string, a ...any) *apiError {
 	return &apiError{status: http.StatusBadRequest, class: "AdmConProtoError: " + t, code: "Client.Ibap.Proto", text: t}
 }
 
-func dataErr(format string, a ...any) *apiError {
-	t := sprintf(format, a...)
-	return &apiError{status: http.StatusBadRequest, class: "AdmConDataError: None (IBDataError: IB.Data:" + t + ")", code: "Client.Ibap.Data", text: t}
-}
-
 func conflictErr(format string, a ...any) *apiError {
 	t := sprintf(format, a...)
 	return &apiError{status: http.StatusBadRequest, class: "AdmConDataError: None (IBDataConflictError: IB.Data.Conflict:" + t + ")", code: "Client.Ibap.Data.Conflict", text: t}

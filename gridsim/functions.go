@@ -68,7 +68,7 @@ func (t *tx) resolveOne(o *object, field string, v6, network bool, v any) (any, 
 			return t.inlineNetwork(o, field, v6, x, x[len(funcNet):])
 		}
 		if !network && strings.HasPrefix(x, funcIP) {
-			return t.inlineIP(o, field, v6, x, x[len(funcIP):])
+			return t.inlineIP(o, field, v6, x[len(funcIP):])
 		}
 		return v, nil
 	case map[string]any:
@@ -134,7 +134,7 @@ func noMatch(arg, field string) *apiError {
 
 // inlineIP resolves func:nextavailableip:<network cidr or ref>[,<network view>] and the range
 // form <first>-<last>[,<network view>].
-func (t *tx) inlineIP(o *object, field string, v6 bool, whole, arg string) (any, *apiError) {
+func (t *tx) inlineIP(o *object, field string, v6 bool, arg string) (any, *apiError) {
 	spec, viewName, _ := strings.Cut(arg, ",")
 	view := t.defaultNetView(o)
 	if viewName != "" {

@@ -25,22 +25,15 @@ const (
 	kindLogout                      // POST logout
 )
 
-var kindNames = [...]string{"read", "search", "create", "update", "delete", "function", "batch", "schema", "logout"}
-
-func (k requestKind) String() string { return kindNames[k] }
-
 // requestInfo is what the gate knows about a request.
 type requestInfo struct {
 	kind     requestKind
-	objType  string // the object type addressed ("" for the root, request, logout)
-	items    int    // items in a request object (1 otherwise)
-	writes   int    // object writes: planned in admit (items that write), actual in done
-	returned int    // objects in the reply; known in done
-	basic    bool   // authenticated with Basic credentials (a login), not the cookie
-	firstReq bool   // first request on its connection (needs Server.ConnContext)
-	conn     uint64 // connection id (0 when unknown)
-	version  string // WAPI version of the URL
-	start    time.Time
+	items    int           // items in a request object (1 otherwise)
+	writes   int           // object writes: planned in admit (items that write), actual in done
+	returned int           // objects in the reply; known in done
+	basic    bool          // authenticated with Basic credentials (a login), not the cookie
+	firstReq bool          // first request on its connection (needs Server.ConnContext)
+	version  string        // WAPI version of the URL
 	seq      uint64        // arrival sequence number among WAPI requests, from 1
 	arrived  int64         // when it arrived, on the cost model's clock (simGate only)
 	lost     bool          // fault: reset the connection instead of replying

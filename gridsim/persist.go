@@ -10,6 +10,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // Durability. With a data directory every write transaction is written to an embedded bbolt
@@ -39,12 +40,11 @@ type persister struct {
 }
 
 type pending struct {
-	t     *tx
-	keys  []string
-	vals  [][]byte // nil: delete
-	wipe  bool
-	errc  chan error
-	store *store
+	t    *tx
+	keys []string
+	vals [][]byte // nil: delete
+	wipe bool
+	errc chan error
 }
 
 func openPersister(dir string, s *Server) (*persister, error) {
@@ -183,7 +183,7 @@ func (p *persister) decode(key string, b []byte) (*object, error) {
 // queue is in transaction order. The channel receives the commit's outcome.
 func (p *persister) enqueue(t *tx) <-chan error {
 	keys, objs := t.net()
-	pd := &pending{t: t, keys: keys, vals: make([][]byte, len(objs)), errc: make(chan error, 1), store: t.s}
+	pd := &pending{t: t, keys: keys, vals: make([][]byte, len(objs)), errc: make(chan error, 1)}
 	for i, o := range objs {
 		if o != nil {
 			pd.vals[i] = encodeObject(o)
@@ -248,7 +248,7 @@ func (p *persister) flush() {
 		err := p.db.Update(func(btx *bolt.Tx) error {
 			for _, pd := range group {
 				if pd.wipe {
-					if err := btx.DeleteBucket(bucketObjects); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+					if err := btx.DeleteBucket(bucketObjects); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 						return err
 					}
 					if _, err := btx.CreateBucket(bucketObjects); err != nil {
@@ -300,7 +300,7 @@ func (p *persister) fail(group []*pending, err error) {
 	p.q = nil
 	p.mu.Unlock()
 	for i := len(all) - 1; i >= 0; i-- {
-		if pd := all[i]; pd.t != nil && pd.store == p.s.st {
+		if pd := all[i]; pd.t != nil && pd.t.s == p.s.st {
 			pd.t.rollback()
 		}
 	}

@@ -15,12 +15,6 @@ const (
 // DefaultProfile is the profile of a grid built without WithProfile: no cost at all.
 const DefaultProfile = ProfileInstant
 
-// Article profile figures, shared with the documentation and the calibration test.
-const (
-	articleRequestMS = 20.4
-	articleObjectMS  = 12.0
-)
-
 func builtinProfiles() []Profile {
 	return []Profile{
 		{
@@ -32,8 +26,8 @@ func builtinProfiles() []Profile {
 			Description: "the Grid Master of the founding article (TE-v1425, NIOS 8.5.2): one-object " +
 				"POSTs with the session cookie over kept-alive connections take 33.6, 23.6, 21.6, 19.4, " +
 				"23.9 and 55.5 s for 1,024 networks at 1, 2, 4, 8, 16 and 32 in flight",
-			RequestMS:    articleRequestMS,
-			ObjectMS:     articleObjectMS,
+			RequestMS:    20.4,
+			ObjectMS:     12,
 			ReadMS:       0.2,
 			AuthMS:       60,
 			ConnectMS:    15,

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -41,7 +40,7 @@ type Server struct {
 	conns, openConns                    atomic.Int64
 	byMethod                            [5]atomic.Int64
 	byStatus                            [600]atomic.Int64
-	connSeq, wapiSeq                    atomic.Uint64
+	wapiSeq                             atomic.Uint64
 }
 
 // New builds a Server. With WithDataDir it opens (or creates) the database and loads the
@@ -112,14 +111,13 @@ func (s *Server) ExpireSessions() { s.sess.endAll() }
 type connKey struct{}
 
 type connInfo struct {
-	id   uint64
 	reqs atomic.Int64
 }
 
 // ConnContext is meant for http.Server.ConnContext: it tags each connection so the server
 // knows which request is the first on a new connection (a new TLS session on a real grid).
 func (s *Server) ConnContext(ctx context.Context, _ net.Conn) context.Context {
-	return context.WithValue(ctx, connKey{}, &connInfo{id: s.connSeq.Add(1)})
+	return context.WithValue(ctx, connKey{}, &connInfo{})
 }
 
 // ConnState is meant for http.Server.ConnState: it counts connections.
@@ -489,10 +487,6 @@ func (s *Server) readBody(r *http.Request) ([]byte, *apiError) {
 		return nil, protoErr("Error reading the request body")
 	}
 	return b, nil
-}
-
-func isCtxErr(err error) bool {
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // resetConn resets the client's connection without a reply: the connection is hijacked and

@@ -359,14 +359,10 @@ func (t *trie) refresh(p pfx) {
 	}
 }
 
-// walk visits the occupied nodes of from's subtree in order (address, then length), only
+// walk visits the occupied nodes of x's subtree in order (address, then length), only
 // those after `after` when it is given. fn returns cont=false to stop the walk (walk then
 // returns false) and descend=false to skip the node's subtree.
-func (t *trie) walk(from *tnode, after *pfx, fn func(x *tnode) (cont, descend bool)) bool {
-	return t.walkNode(from, after, fn)
-}
-
-func (t *trie) walkNode(x *tnode, after *pfx, fn func(x *tnode) (cont, descend bool)) bool {
+func (t *trie) walk(x *tnode, after *pfx, fn func(x *tnode) (cont, descend bool)) bool {
 	if x == nil {
 		return true
 	}
@@ -389,7 +385,7 @@ func (t *trie) walkNode(x *tnode, after *pfx, fn func(x *tnode) (cont, descend b
 		return true
 	}
 	for _, c := range x.child {
-		if !t.walkNode(c, after, fn) {
+		if !t.walk(c, after, fn) {
 			return false
 		}
 	}

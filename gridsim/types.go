@@ -4,9 +4,9 @@ import "slices"
 
 // Object types are data: one typeDef per WAPI object type, listing its fields (with their
 // kind, access and allowed search modifiers), the required and basic fields, the identity
-// rule (internal key, uniqueness and the ref's name part), the parent rule and the allowed
-// operations. Adding a type is adding an entry to typeTable; the request path and the store
-// work from these definitions only.
+// rule (internal key, uniqueness, the parent it needs and the ref's name part) and the
+// allowed operations. Adding a type is adding an entry to typeTable; the request path and the
+// store work from these definitions only.
 
 // kind is how a field's value is checked, normalised and stored.
 type kind uint8
@@ -59,7 +59,9 @@ type fieldDef struct {
 	idx int // position in typeDef.fields
 }
 
-// identity is how a type's objects are keyed, kept unique and named in refs.
+// identity is how a type's objects are keyed, kept unique and named in refs, and what must
+// exist before one is created (the view fields name existing views); place (write.go)
+// applies it.
 type identity uint8
 
 const (
@@ -68,19 +70,8 @@ const (
 	idDNSView                   // DNS view: "<prefix>$.<name>" ("._default"), unique name
 	idNetwork                   // network, container: "<prefix>$<cidr>/<netview id>"; prefix trie
 	idZone                      // zone: "<prefix>$<view key>.<reversed fqdn>"
-	idRecord                    // DNS record: "<prefix>$<view key>.<reversed name>,<rdata...>"
-	idFixed                     // fixed address: "<prefix>$<ip>.<netview id>.."
-)
-
-// parentRule is what must exist before an object can be created.
-type parentRule uint8
-
-const (
-	parentNone    parentRule = iota
-	parentNetView            // the network view named by network_view
-	parentDNSView            // the DNS view named by view
-	parentZone               // an authoritative zone holding the name, in the DNS view
-	parentNetwork            // a network holding the address, in the network view
+	idRecord                    // DNS record: "<prefix>$<view key>.<reversed name>,<rdata...>"; needs a zone holding the name
+	idFixed                     // fixed address: "<prefix>$<ip>.<netview id>.."; needs a network holding the address
 )
 
 type typeDef struct {
@@ -90,7 +81,6 @@ type typeDef struct {
 	required  []string // fields required on create
 	basic     []string // fields returned by default, besides _ref
 	ident     identity
-	parent    parentRule
 	// nameField is the field holding the object's name (idRecord, idZone, views); rdata are
 	// the fields that, with the name, make a record unique (idRecord).
 	nameField string
@@ -205,14 +195,14 @@ var typeTable = []*typeDef{
 	},
 	{
 		name: "networkcontainer", keyPrefix: "dns.network_container", ident: idNetwork,
-		parent: parentNetView, family: 4, container: true,
+		family: 4, container: true,
 		fields:   networkFields(4, true),
 		required: []string{"network"}, basic: []string{"comment", "network", "network_view"},
 		namePart: []string{"network", "network_view"}, create: true, update: true, delete: true,
 		functions: []string{"next_available_network"},
 	},
 	{
-		name: "network", keyPrefix: "dns.network", ident: idNetwork, parent: parentNetView, family: 4,
+		name: "network", keyPrefix: "dns.network", ident: idNetwork, family: 4,
 		fields:   networkFields(4, false),
 		required: []string{"network"}, basic: []string{"comment", "network", "network_view"},
 		namePart: []string{"network", "network_view"}, create: true, update: true, delete: true,
@@ -220,21 +210,21 @@ var typeTable = []*typeDef{
 	},
 	{
 		name: "ipv6networkcontainer", keyPrefix: "dns.network_container", ident: idNetwork,
-		parent: parentNetView, family: 6, container: true,
+		family: 6, container: true,
 		fields:   networkFields(6, true),
 		required: []string{"network"}, basic: []string{"comment", "network", "network_view"},
 		namePart: []string{"network", "network_view"}, create: true, update: true, delete: true,
 		functions: []string{"next_available_network"},
 	},
 	{
-		name: "ipv6network", keyPrefix: "dns.network", ident: idNetwork, parent: parentNetView, family: 6,
+		name: "ipv6network", keyPrefix: "dns.network", ident: idNetwork, family: 6,
 		fields:   networkFields(6, false),
 		required: []string{"network"}, basic: []string{"comment", "network", "network_view"},
 		namePart: []string{"network", "network_view"}, create: true, update: true, delete: true,
 		functions: []string{"next_available_ip", "next_available_network"},
 	},
 	{
-		name: "zone_auth", keyPrefix: "dns.zone", ident: idZone, parent: parentDNSView, nameField: "fqdn",
+		name: "zone_auth", keyPrefix: "dns.zone", ident: idZone, nameField: "fqdn",
 		fields: []fieldDef{
 			{name: "fqdn", kind: kZoneName, access: createOnly, search: "=:~"},
 			fView, fComment, fExtattrs, fDisable, fCloud, fMgmPriv,
@@ -253,21 +243,21 @@ var typeTable = []*typeDef{
 		namePart: []string{"fqdn", "view"}, create: true, update: true, delete: true,
 	},
 	{
-		name: "record:a", keyPrefix: "dns.bind_a", ident: idRecord, parent: parentZone, family: 4,
+		name: "record:a", keyPrefix: "dns.bind_a", ident: idRecord, family: 4,
 		nameField: "name", rdata: []string{"ipv4addr"}, addrFields: []string{"ipv4addr"},
 		fields:   recordFields(fieldDef{name: "ipv4addr", kind: kIPv4, search: "=<>"}),
 		required: []string{"name", "ipv4addr"}, basic: []string{"ipv4addr", "name", "view"},
 		namePart: []string{"name", "view"}, create: true, update: true, delete: true,
 	},
 	{
-		name: "record:aaaa", keyPrefix: "dns.bind_aaaa", ident: idRecord, parent: parentZone, family: 6,
+		name: "record:aaaa", keyPrefix: "dns.bind_aaaa", ident: idRecord, family: 6,
 		nameField: "name", rdata: []string{"ipv6addr"}, addrFields: []string{"ipv6addr"},
 		fields:   recordFields(fieldDef{name: "ipv6addr", kind: kIPv6, search: "=<>"}),
 		required: []string{"name", "ipv6addr"}, basic: []string{"ipv6addr", "name", "view"},
 		namePart: []string{"name", "view"}, create: true, update: true, delete: true,
 	},
 	{
-		name: "record:ptr", keyPrefix: "dns.bind_ptr", ident: idRecord, parent: parentZone,
+		name: "record:ptr", keyPrefix: "dns.bind_ptr", ident: idRecord,
 		nameField: "name", rdata: []string{"ptrdname"},
 		fields: recordFields(
 			fieldDef{name: "ptrdname", kind: kFQDN, search: "=:~"},
@@ -278,14 +268,14 @@ var typeTable = []*typeDef{
 		namePart: []string{"name", "view"}, create: true, update: true, delete: true,
 	},
 	{
-		name: "record:cname", keyPrefix: "dns.bind_cname", ident: idRecord, parent: parentZone,
+		name: "record:cname", keyPrefix: "dns.bind_cname", ident: idRecord,
 		nameField: "name", exclusive: true,
 		fields:   recordFields(fieldDef{name: "canonical", kind: kFQDN, search: "=:~"}),
 		required: []string{"canonical", "name"}, basic: []string{"canonical", "name", "view"},
 		namePart: []string{"name", "view"}, create: true, update: true, delete: true,
 	},
 	{
-		name: "record:host", keyPrefix: "dns.host", ident: idRecord, parent: parentZone,
+		name: "record:host", keyPrefix: "dns.host", ident: idRecord,
 		nameField: "name", addrFields: []string{"ipv4addrs", "ipv6addrs"},
 		fields: recordFields(
 			fieldDef{name: "ipv4addrs", kind: kHostAddr4, def: "[]"},
@@ -306,14 +296,14 @@ var typeTable = []*typeDef{
 		namePart: []string{"name", "view"}, create: true, update: true, delete: true,
 	},
 	{
-		name: "record:txt", keyPrefix: "dns.bind_txt", ident: idRecord, parent: parentZone,
+		name: "record:txt", keyPrefix: "dns.bind_txt", ident: idRecord,
 		nameField: "name", rdata: []string{"text"},
 		fields:   recordFields(fieldDef{name: "text", kind: kString, search: "=:~"}),
 		required: []string{"name", "text"}, basic: []string{"name", "text", "view"},
 		namePart: []string{"name", "view"}, create: true, update: true, delete: true,
 	},
 	{
-		name: "record:mx", keyPrefix: "dns.bind_mx", ident: idRecord, parent: parentZone,
+		name: "record:mx", keyPrefix: "dns.bind_mx", ident: idRecord,
 		nameField: "name", rdata: []string{"mail_exchanger", "preference"},
 		fields: recordFields(
 			fieldDef{name: "mail_exchanger", kind: kFQDN, search: "=:~"},
@@ -324,7 +314,7 @@ var typeTable = []*typeDef{
 		namePart: []string{"name", "view"}, create: true, update: true, delete: true,
 	},
 	{
-		name: "fixedaddress", keyPrefix: "dns.fixed_address", ident: idFixed, parent: parentNetwork,
+		name: "fixedaddress", keyPrefix: "dns.fixed_address", ident: idFixed,
 		family: 4, addrFields: []string{"ipv4addr"},
 		fields: []fieldDef{
 			{name: "ipv4addr", kind: kIPv4, search: "=<>"},

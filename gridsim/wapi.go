@@ -2,8 +2,8 @@ package gridsim
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -118,9 +118,8 @@ func (s *Server) serveWAPI(w *statusWriter, r *http.Request) string {
 		writeError(w, aerr)
 		return user
 	}
-	ri := &requestInfo{basic: basic, start: s.opts.now(), items: 1, version: ver, seq: seq, arrived: arrived}
+	ri := &requestInfo{basic: basic, items: 1, version: ver, seq: seq, arrived: arrived}
 	if ci, ok := r.Context().Value(connKey{}).(*connInfo); ok {
-		ri.conn = ci.id
 		ri.firstReq = ci.reqs.Add(1) == 1
 	}
 	method := r.Method
@@ -185,11 +184,6 @@ func (s *Server) execute(ctx context.Context, method, target string, list []kv, 
 		ri.writes = 1
 	default:
 		return nil, protoErr("Unsupported HTTP method: %s", method)
-	}
-	if !isRef {
-		ri.objType = target
-	} else {
-		ri.objType, _, _ = strings.Cut(target, "/")
 	}
 	var items []any
 	if ri.kind == kindBatch {
@@ -548,13 +542,7 @@ func (s *Server) schema(target string, list []kv, version string) (*result, *api
 	if _, err := parseArgs(list); err != nil {
 		return nil, err
 	}
-	schema := false
-	for _, p := range list {
-		if p.key == "_schema" {
-			schema = true
-		}
-	}
-	if !schema {
+	if !hasSchema(list) {
 		return nil, protoErr("An object type or _schema is required")
 	}
 	if target == "" {
@@ -596,22 +584,13 @@ func (s *Server) schema(target string, list []kv, version string) (*result, *api
 			"name": fd.name, "searchable_by": strings.ReplaceAll(fd.search, "=", ""),
 			"supports": supports, "type": []any{kindName(fd.kind)},
 			"is_array":       fd.kind == kStrList || fd.kind == kHostAddr4 || fd.kind == kHostAddr6,
-			"standard_field": contains(ty.basic, fd.name),
+			"standard_field": slices.Contains(ty.basic, fd.name),
 		})
 	}
 	return &result{status: http.StatusOK, raw: map[string]any{
 		"type": ty.name, "fields": fields, "restrictions": []any{},
 		"cloud_additional_restrictions": []any{},
 	}}, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func kindName(k kind) string {
@@ -631,5 +610,3 @@ func kindName(k kind) string {
 	}
 	return "string"
 }
-
-var _ = json.Number("")
