@@ -177,11 +177,12 @@ type Controller struct {
 	rot    int    // position in the rotation of settled probes
 	cruise int    // windows before the next probe
 	freeze int    // windows without probes after an overload
-	// startupSearch: the search that follows startup has not begun. searchAfterFreeze: an
-	// overload came first; that search follows the climb back after the freeze.
-	startupSearch, searchAfterFreeze bool
-	batchMoved                       bool // a batch probe was accepted during the current batch search
-	movedDown                        bool // a down-probe of the limit was accepted during the current search
+	// startupSearch: the search that follows startup has not begun. When an overload came
+	// first, that search follows the climb back after the freeze (no probe starts during a
+	// freeze, so the flag still says so when the freeze ends).
+	startupSearch bool
+	batchMoved    bool // a batch probe was accepted during the current batch search
+	movedDown     bool // a down-probe of the limit was accepted during the current search
 
 	ceiling      int // knee memory: the limit stays at or below it until ceilingUntil
 	ceilingUntil time.Time
@@ -189,7 +190,9 @@ type Controller struct {
 	kneeRepeats  int // overloads in a row that found that knee again
 	maxBatch     int // largest batch allowed by options or by the grid
 	badBatch     int // smallest batch the grid refused as too large; 0 if none
-	floorHits    int // consecutive overload cuts at the minimum limit
+	// floorHits counts consecutive overload cuts at the minimum limit; an OK attempt started
+	// after the last cut resets it (every OK attempt of a window that closes is one).
+	floorHits int
 }
 
 // New returns a controller configured by opts.
@@ -488,11 +491,6 @@ func (c *Controller) overload(now time.Time, latency time.Duration) Decision {
 	st.Overloaded++
 	c.cutEpoch = now
 	reason := ReasonOverload
-	// Cut before the search that follows startup (the batch first) has begun: it runs once
-	// the limit has climbed back.
-	if c.startupSearch {
-		c.searchAfterFreeze = true
-	}
 	hit := c.limit // the level that overloaded: a probe's, if one was under way
 	top := hit - 1 // the highest level to allow for a while
 	probedUp := c.probe == kindUp
@@ -606,7 +604,6 @@ func (c *Controller) decide(now time.Time, st Window, little littleAcc, multi, f
 		} else {
 			c.rSmooth += time.Duration(smoothAlpha * float64(st.Latency-c.rSmooth))
 		}
-		c.floorHits = 0
 	}
 	if c.ceiling > 0 && !now.Before(c.ceilingUntil) {
 		c.ceiling = 0
@@ -730,9 +727,10 @@ func (c *Controller) decide(now time.Time, st Window, little littleAcc, multi, f
 			return ReasonHold
 		}
 		c.queue = append(c.queue[:0], kindUp)
-		if c.searchAfterFreeze {
+		if c.startupSearch {
+			// The overload came before the search that follows startup (the batch first)
+			// had begun: it runs once the limit has climbed back.
 			c.queue = append(c.queue, c.searchQueue(true)...)
-			c.searchAfterFreeze = false
 		}
 		c.cruise = 1
 	}

@@ -18,15 +18,21 @@
 //		p, err := lim.Acquire(ctx)
 //		start := time.Now()
 //		... one attempt (one HTTP exchange; retries are further attempts) ...
-//		p.Release()
-//		if d, ok := ctrl.Observe(adaptive.Sample{Start: start, End: time.Now(),
-//			Objects: len(batch), InFlight: p.InFlight(), Outcome: class, RetryAfter: ra}); ok {
+//		d, ok := ctrl.Observe(adaptive.Sample{Start: start, End: time.Now(),
+//			Objects: len(batch), InFlight: p.InFlight(), Outcome: class, RetryAfter: ra})
+//		if ok {
 //			lim.Apply(d)
+//		}
+//		p.Release()
+//		if ok {
 //			journal(d)
 //		}
 //
 // Every attempt is reported, retried or not (a 503 that a retry later turns into a success
 // is still back-pressure), and a retry takes a fresh permit, never sleeping while it holds one.
+// The permit is released after the decision is applied: released first, it would admit a
+// waiting attempt under the old limit, whose overload would then cut a second time for the
+// same congestion.
 // Outcomes: [OutcomeOK]; [OutcomeIgnore] for conflicts, validation errors, 404 and 401 (no
 // latency measurement: fast failures would drag it down); [OutcomeOverload] for 429, 502,
 // 503, 504, client timeouts, refused or reset connections and "database is locked";
@@ -208,7 +214,7 @@
 //	busy       knee at 3                          ≥ 90 %             96.2–98.1 %
 //	large      knee near 44, maximum 64           ≥ 90 %             94.2–94.3 % (startup ramp)
 //	serial     writes serialised, flat goodput    ≥ 90 %             97.7–98.0 %
-//	overload   503 above 6 in service             ≥ 90 %, ≤ 1 % 503  96.0–98.0 %, 0.1 %
+//	overload   503 above 6 in service             ≥ 90 %, ≤ 1 % 503  97.0–97.9 %, 0.1 %
 //	overload   503 + Retry-After: 1 above 12      ≥ 90 %, ≤ 1 % 503  92.9–93.6 %, 0.05 %
 //	article → busy halfway (a second load)        limit ≤ 4 within 8 s: 1.1–2.0 s
 //	busy → article halfway (it stops)             limit ≥ 5 within 20 s: 8.6–13.3 s
