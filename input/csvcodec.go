@@ -24,6 +24,10 @@ const (
 
 var eaSuffixes = [...]string{eaString: ":string", eaInt: ":int", eaList: ":list", eaJSON: ":json"}
 
+// eaFields give each EA column kind the CSV encoding of a field kind: text, integer, list of
+// text separated by ';', JSON.
+var eaFields = [...]Field{eaString: {Kind: KindString}, eaInt: {Kind: KindInt}, eaList: {Kind: KindFQDNList}, eaJSON: {Kind: KindJSON}}
+
 // EAColumnPrefix starts the CSV column of an extensible attribute: "EA-Site".
 const EAColumnPrefix = "EA-"
 
@@ -37,31 +41,31 @@ func parseEAColumn(col string) (name string, kind eaKind, ok bool) {
 		return "", 0, false
 	}
 	name = col[len(EAColumnPrefix):]
-	for k := eaString; k <= eaJSON; k++ {
-		suf := eaSuffixes[k]
-		if len(name) > len(suf) && strings.EqualFold(name[len(name)-len(suf):], suf) {
-			return name[:len(name)-len(suf)], k, true
-		}
+	if k, ok := eaSuffix(name); ok {
+		return name[:len(name)-len(eaSuffixes[k])], k, true
 	}
 	return name, eaString, true
+}
+
+// eaSuffix returns the kind whose suffix name ends with (in any case), if any.
+func eaSuffix(name string) (eaKind, bool) {
+	for k, suf := range eaSuffixes {
+		if len(name) > len(suf) && strings.EqualFold(name[len(name)-len(suf):], suf) {
+			return eaKind(k), true
+		}
+	}
+	return 0, false
 }
 
 // eaColumn is the header of the column of attribute name and kind k: the kind suffix is left
 // out for text unless the name itself ends like a suffix.
 func eaColumn(name string, k eaKind) string {
-	if k == eaString && !hasEASuffix(name) {
-		return EAColumnPrefix + name
-	}
-	return EAColumnPrefix + name + eaSuffixes[k]
-}
-
-func hasEASuffix(name string) bool {
-	for _, suf := range eaSuffixes {
-		if len(name) > len(suf) && strings.EqualFold(name[len(name)-len(suf):], suf) {
-			return true
+	if k == eaString {
+		if _, suffixed := eaSuffix(name); !suffixed {
+			return EAColumnPrefix + name
 		}
 	}
-	return false
+	return EAColumnPrefix + name + eaSuffixes[k]
 }
 
 // parseCell converts a non-empty CSV cell to the value of field f; the value is then checked
@@ -81,11 +85,7 @@ func parseCell(f *Field, cell string) (any, string) {
 		if r != "" {
 			return nil, r
 		}
-		out := make([]any, len(items))
-		for i, s := range items {
-			out[i] = s
-		}
-		return out, ""
+		return toAnyList(items), ""
 	case KindHostAddrs4, KindHostAddrs6:
 		return parseHostAddrs(f.Kind, cell)
 	case KindExtAttrs, KindJSON:
@@ -109,33 +109,7 @@ func parseBool(cell string) (any, string) {
 }
 
 // parseEACell converts a non-empty cell of an EA column of kind k.
-func parseEACell(k eaKind, cell string) (any, string) {
-	switch k {
-	case eaInt:
-		n, err := strconv.ParseInt(cell, 10, 64)
-		if err != nil {
-			return nil, sprintf("want an integer, got %s", quoteShort(cell))
-		}
-		return n, ""
-	case eaList:
-		items, r := splitList(cell, ';')
-		if r != "" {
-			return nil, r
-		}
-		out := make([]any, len(items))
-		for i, s := range items {
-			out[i] = s
-		}
-		return out, ""
-	case eaJSON:
-		var v any
-		if err := json.Unmarshal([]byte(cell), &v); err != nil {
-			return nil, sprintf("want a JSON value: %s", jsonReason(err))
-		}
-		return normalizeJSON(v), ""
-	}
-	return cell, ""
-}
+func parseEACell(k eaKind, cell string) (any, string) { return parseCell(&eaFields[k], cell) }
 
 // splitList splits s at unescaped sep and unescapes the items ("\x" is x). Empty items are
 // an error.
@@ -333,41 +307,15 @@ func formatHostAddrs(k Kind, v any) (string, error) {
 	return b.String(), nil
 }
 
-// formatEACell renders an extensible attribute value for a column of kind k.
+// formatEACell renders an extensible attribute value for a column of kind k. An empty list
+// has no cell (the reader would read the empty cell as no attribute).
 func formatEACell(k eaKind, v any) (string, error) {
-	switch k {
-	case eaString:
-		s, ok := v.(string)
-		if !ok {
+	if k == eaList {
+		if list, ok := toList(v); ok && len(list) == 0 {
 			return "", errNotRepresentable
 		}
-		return s, nil
-	case eaInt:
-		n, ok := toInt(v)
-		if !ok {
-			return "", errNotRepresentable
-		}
-		return strconv.FormatInt(n, 10), nil
-	case eaList:
-		list, ok := toList(v)
-		if !ok || len(list) == 0 {
-			return "", errNotRepresentable
-		}
-		items := make([]string, len(list))
-		for i, e := range list {
-			s, ok := e.(string)
-			if !ok || s == "" {
-				return "", errNotRepresentable
-			}
-			items[i] = escapeItem(s)
-		}
-		return strings.Join(items, ";"), nil
 	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return "", errNotRepresentable
-	}
-	return string(b), nil
+	return formatCell(&eaFields[k], v)
 }
 
 // eaKindOf is the column kind that represents v exactly.

@@ -22,6 +22,21 @@ type column struct {
 
 func (c *column) isEA() bool { return c.ea != "" }
 
+// columnFields returns, per type (table order), the field named name or nil; nil when no
+// type has such a field.
+func columnFields(name string) []*Field {
+	var fields []*Field
+	for _, t := range typeTable {
+		if f := t.field(name); f != nil {
+			if fields == nil {
+				fields = make([]*Field, len(typeTable))
+			}
+			fields[t.idx] = f
+		}
+	}
+	return fields
+}
+
 type csvReader struct {
 	base
 	src     *limitReader
@@ -90,11 +105,7 @@ func (r *csvReader) Next() (Object, error) {
 			}
 			return r.fatal(r.lastEnd+1, "", ErrSyntax, "read error: %v", err)
 		}
-		size := r.cr.InputOffset() - r.src.mark
-		r.src.mark = r.cr.InputOffset()
-		line, _ := r.cr.FieldPos(0)
-		last, _ := r.cr.FieldPos(len(rec) - 1)
-		r.lastEnd = last
+		size, line := r.consumed(rec)
 		if size > int64(r.maxObj) {
 			p := r.pos(line)
 			return Object{Pos: p}, rowErr(p, "", ErrSyntax, "record larger than %d bytes", r.maxObj)
@@ -104,6 +115,16 @@ func (r *csvReader) Next() (Object, error) {
 		}
 		return r.record(rec, r.pos(line))
 	}
+}
+
+// consumed records the end of rec, the record just read, and returns its size in bytes and
+// its first line.
+func (r *csvReader) consumed(rec []string) (size int64, line int) {
+	end := r.cr.InputOffset()
+	size, r.src.mark = end-r.src.mark, end
+	line, _ = r.cr.FieldPos(0)
+	r.lastEnd, _ = r.cr.FieldPos(len(rec) - 1)
+	return size, line
 }
 
 func quoteReason(pe *csv.ParseError) string {
@@ -143,10 +164,7 @@ func (r *csvReader) readHeader() error {
 		}
 		return fatalErr(r.source, 1, "", ErrSyntax, "read error: %v", err)
 	}
-	r.src.mark = r.cr.InputOffset()
-	line, _ := r.cr.FieldPos(0)
-	last, _ := r.cr.FieldPos(len(rec) - 1)
-	r.lastEnd = last
+	_, line := r.consumed(rec)
 	if len(rec) > 0 {
 		rec[0] = strings.TrimPrefix(rec[0], bom)
 	}
@@ -187,17 +205,9 @@ func (r *csvReader) readHeader() error {
 			}
 			if defType != nil && defType.field(name) == nil {
 				return fatalErr(r.source, line, name, ErrUnknownField, "header: unknown field of %s%s",
-					defType.Name, suggest(name, fieldNames(defType)))
+					defType.Name, suggest(name, fieldNames(defType.Fields)))
 			}
-			c.fields = make([]*Field, len(typeTable))
-			any := false
-			for _, t := range typeTable {
-				if f := t.field(name); f != nil {
-					c.fields[t.idx] = f
-					any = true
-				}
-			}
-			if !any {
+			if c.fields = columnFields(name); c.fields == nil {
 				return fatalErr(r.source, line, name, ErrUnknownField, "header: no supported type has this field%s",
 					suggest(name, append(allFieldNames, TypeColumn)))
 			}
@@ -251,7 +261,7 @@ func (r *csvReader) record(rec []string, p Pos) (Object, error) {
 		}
 		f := c.fields[t.idx]
 		if f == nil {
-			return o, rowErr(p, c.name, ErrUnknownField, "unknown field of %s%s", t.Name, suggest(c.name, fieldNames(t)))
+			return o, rowErr(p, c.name, ErrUnknownField, "unknown field of %s%s", t.Name, suggest(c.name, fieldNames(t.Fields)))
 		}
 		v, reason := parseCell(f, cell)
 		if reason != "" {

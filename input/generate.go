@@ -19,7 +19,8 @@ const GeneratorSource = "generate"
 // computed one at a time, so any count streams in constant memory. Generated objects have
 // source "generate" and line = ordinal + 1. A spec that cannot be generated gives a fatal
 // *RowError (category ErrSpec) whose line is the spec's number in spec (1 for the first) and
-// whose field names the argument at fault. Reader options other than WithType are ignored.
+// whose field names the argument at fault. Options are checked, then ignored: every spec names
+// its type.
 func NewGenerator(spec string, opts ...Option) (Reader, error) {
 	if _, err := buildOptions(opts); err != nil {
 		return nil, err
@@ -251,7 +252,7 @@ func (s *genSpec) setField(kv string, generated []string, n int) error {
 	}
 	f := t.field(name)
 	if f == nil {
-		return specErr(n, name, "unknown field of %s%s", t.Name, suggest(name, fieldNames(t)))
+		return specErr(n, name, "unknown field of %s%s", t.Name, suggest(name, fieldNames(t.Fields)))
 	}
 	for _, g := range generated {
 		if g == name {
@@ -368,10 +369,10 @@ func (s *genSpec) build(args []string, n int) ([]string, error) {
 		}
 		s.count = count
 		if t.Name == "zone_auth" {
-			if r := checkDNSName("zone"+strconv.FormatInt(count, 10)+"."+name, false); r != "" {
-				return nil, specErr(n, "count", "the generated names are too long: %s", r)
+			if err := checkGenName("zone", count, name, n); err != nil {
+				return nil, err
 			}
-			s.make = func(i int64, f map[string]any) { f[field] = "zone" + strconv.FormatInt(i+1, 10) + "." + name }
+			s.make = func(i int64, f map[string]any) { f[field] = genName("zone", i, name) }
 		} else {
 			s.make = func(i int64, f map[string]any) { f[field] = name + strconv.FormatInt(i+1, 10) }
 		}

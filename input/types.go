@@ -351,9 +351,9 @@ var allFieldNames = func() []string {
 	return out
 }()
 
-func fieldNames(t *Type) []string {
-	out := make([]string, len(t.Fields))
-	for i, f := range t.Fields {
+func fieldNames(fs []Field) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
 		out[i] = f.Name
 	}
 	return out

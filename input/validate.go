@@ -61,21 +61,12 @@ func (v *Validator) Check(o *Object) error {
 	if !v.dup {
 		return nil
 	}
-	v.buf = appendKey(v.buf[:0], t, o.Fields)
-	var h [2]uint64
-	var mh maphash.Hash
-	mh.SetSeed(v.s1)
-	mh.WriteString(t.Name)
-	mh.WriteByte(0)
-	mh.Write(v.buf)
-	h[0] = mh.Sum64()
-	mh.SetSeed(v.s2)
-	mh.WriteString(t.Name)
-	mh.WriteByte(0)
-	mh.Write(v.buf)
-	h[1] = mh.Sum64()
+	v.buf = append(append(v.buf[:0], t.Name...), 0) // the type, then its key
+	k := len(v.buf)
+	v.buf = appendKey(v.buf, t, o.Fields)
+	h := [2]uint64{maphash.Bytes(v.s1, v.buf), maphash.Bytes(v.s2, v.buf)}
 	if first, ok := v.seen[h]; ok {
-		return rowErr(o.Pos, "", ErrDuplicate, "duplicate of the %s on line %d (%s)", t.Name, first, v.buf)
+		return rowErr(o.Pos, "", ErrDuplicate, "duplicate of the %s on line %d (%s)", t.Name, first, v.buf[k:])
 	}
 	v.seen[h] = uint32(min(o.Pos.Line, 1<<32-1))
 	return nil
@@ -95,7 +86,7 @@ func checkFields(t *Type, o *Object) error {
 	if len(unknown) > 0 {
 		slices.Sort(unknown)
 		name := unknown[0]
-		reason := "unknown field of " + t.Name + suggest(name, fieldNames(t))
+		reason := "unknown field of " + t.Name + suggest(name, fieldNames(t.Fields))
 		if name == TypeColumn {
 			reason = "the object type is given twice"
 		}

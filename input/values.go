@@ -39,14 +39,7 @@ func subField(k Kind, name string) *Field {
 	return nil
 }
 
-func subFieldNames(k Kind) []string {
-	fs := subFields(k)
-	out := make([]string, len(fs))
-	for i, f := range fs {
-		out[i] = f.Name
-	}
-	return out
-}
+func subFieldNames(k Kind) []string { return fieldNames(subFields(k)) }
 
 // valErr is a value problem: the field (path) at fault and the reason.
 type valErr struct{ field, reason string }
@@ -346,11 +339,7 @@ func toList(v any) ([]any, bool) {
 	case []any:
 		return x, true
 	case []string:
-		out := make([]any, len(x))
-		for i, s := range x {
-			out[i] = s
-		}
-		return out, true
+		return toAnyList(x), true
 	}
 	return nil, false
 }

@@ -150,15 +150,7 @@ func NewCSVWriter(w io.Writer, columns []string) (*CSVWriter, error) {
 				eaCols = true
 				break
 			}
-			c.fields = make([]*Field, len(typeTable))
-			found := false
-			for _, t := range typeTable {
-				if f := t.field(name); f != nil {
-					c.fields[t.idx] = f
-					found = true
-				}
-			}
-			if !found {
+			if c.fields = columnFields(name); c.fields == nil {
 				return nil, fmt.Errorf("input: CSV writer: %w %q%s", ErrUnknownField, name, suggest(name, allFieldNames))
 			}
 			if name == "extattrs" {
