@@ -11,19 +11,18 @@ import (
 )
 
 // collect reads r to its end, validates the objects read without error, and returns every
-// error message (at most 20), checking that each error is a *RowError with a source and a
-// line.
-func collect(t *testing.T, r input.Reader) []string {
+// error message (at most 20) and the first error, checking that each error is a *RowError
+// with a source and a line.
+func collect(t *testing.T, r input.Reader) (msgs []string, first error) {
 	t.Helper()
 	v, err := input.NewValidator()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var msgs []string
 	for i := 0; i < 10000; i++ {
 		o, err := r.Next()
 		if err == io.EOF {
-			return msgs
+			return msgs, first
 		}
 		if err == nil {
 			err = v.Check(&o)
@@ -41,6 +40,9 @@ func collect(t *testing.T, r input.Reader) []string {
 		if !re.Fatal && re.Ordinal != o.Pos.Ordinal {
 			t.Errorf("error %q: ordinal %d, object ordinal %d", err, re.Ordinal, o.Pos.Ordinal)
 		}
+		if first == nil {
+			first = err
+		}
 		if len(msgs) < 20 {
 			msgs = append(msgs, err.Error())
 		}
@@ -48,11 +50,11 @@ func collect(t *testing.T, r input.Reader) []string {
 			if _, err := r.Next(); err != io.EOF {
 				t.Errorf("after a fatal error Next returned %v, want io.EOF", err)
 			}
-			return msgs
+			return msgs, first
 		}
 	}
 	t.Fatal("reader did not end")
-	return nil
+	return nil, nil
 }
 
 // TestMalformedCatalogue is the catalogue of malformed inputs: each must be answered with
@@ -69,7 +71,7 @@ func TestMalformedCatalogue(t *testing.T) {
 			var got []string
 			var first error
 			if c.Spec {
-				g, err := input.NewGenerator(c.In)
+				_, err := input.NewGenerator(c.In)
 				if err == nil {
 					t.Fatalf("spec %q accepted", c.In)
 				}
@@ -77,7 +79,6 @@ func TestMalformedCatalogue(t *testing.T) {
 				if !errors.As(err, &re) || re.Line < 1 || re.Source != input.GeneratorSource {
 					t.Fatalf("spec error %v (%T) lacks a source or line", err, err)
 				}
-				_ = g
 				got, first = []string{err.Error()}, err
 			} else {
 				var opts []input.Option
@@ -88,8 +89,7 @@ func TestMalformedCatalogue(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				got = collect(t, r)
-				first = firstErr(t, c.In, c.Source, c.Type)
+				got, first = collect(t, r)
 			}
 			if strings.Join(got, "\n") != strings.Join(c.Want, "\n") {
 				t.Errorf("messages:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(c.Want, "\n"))
@@ -98,31 +98,5 @@ func TestMalformedCatalogue(t *testing.T) {
 				t.Errorf("first error %v is not in category %v", first, c.Cat)
 			}
 		})
-	}
-}
-
-// firstErr reads the input again and returns its first error (from the reader or the
-// validator).
-func firstErr(t *testing.T, in, source, typ string) error {
-	var opts []input.Option
-	if typ != "" {
-		opts = append(opts, input.WithType(typ))
-	}
-	r, err := input.NewReader(strings.NewReader(in), source, input.FormatOf(source), opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, _ := input.NewValidator()
-	for {
-		o, err := r.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err == nil {
-			err = v.Check(&o)
-		}
-		if err != nil {
-			return err
-		}
 	}
 }

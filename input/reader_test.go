@@ -107,7 +107,7 @@ func TestContinuePastBadRows(t *testing.T) {
 		}
 	}
 	if objs[3].Type != "network" {
-		t.Errorf("a row with a bad column count keeps the default type: %q", objs[3].Type)
+		t.Errorf("a row with a bad column count does not name its _type: %q", objs[3].Type)
 	}
 }
 
