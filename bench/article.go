@@ -1,5 +1,7 @@
 package bench
 
+import "strconv"
+
 // The founding article's published measurements: part 4 of "Turbocharge your Infoblox RESTful
 // API calls" (ddiguru, 2021), the only figures the series published
 // (../shared/reference/seed-series.md §5). Times in seconds to insert 1,024 /24 networks,
@@ -45,7 +47,7 @@ func ArticleRow(inFlight int) (Published, bool) {
 	}
 	setting := "wapi-network.py (sequential)"
 	if inFlight > 1 {
-		setting = "wapi-async.py, semaphore " + itoa(inFlight)
+		setting = "wapi-async.py, semaphore " + strconv.Itoa(inFlight)
 	}
 	return Published{Setting: setting, Runs: append([]float64(nil), runs...), Median: Median(runs)}, true
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/turbowapi/turbowapi/bulk"
@@ -72,12 +73,7 @@ func New(g Grid, opts ...Option) (*Bench, error) {
 }
 
 // speed is the simulator's speed (1 for a real grid).
-func (b *Bench) speed() float64 {
-	if b.sim != nil && b.sim.Speed > 0 {
-		return b.sim.Speed
-	}
-	return 1
-}
+func (b *Bench) speed() float64 { return GridInfo{Simulator: b.sim}.Speed() }
 
 // clientTimeout is the wapi client's timeout in wall time.
 func (b *Bench) clientTimeout() time.Duration {
@@ -97,7 +93,8 @@ func (b *Bench) start(ctx context.Context) (*wapi.Client, error) {
 		}
 		b.sim = sim
 	}
-	c, _, _, err := b.grid.wapiClient(2, max(b.clientTimeout(), 30*time.Second))
+	t, _ := b.grid.transport(2, 2)
+	c, err := b.grid.wapiClient(t, max(b.clientTimeout(), 30*time.Second))
 	if err != nil {
 		return nil, err
 	}
@@ -249,12 +246,7 @@ func (b *Bench) pass(ctx context.Context, c *wapi.Client, t Technique, view stri
 	if t.LoginTimed() {
 		p.Requests++ // the login
 	}
-	if len(m.status) > 0 {
-		p.Status = map[string]int{}
-		for st, n := range m.status {
-			p.Status[fmt.Sprint(st)] = n
-		}
-	}
+	p.Status = statusNames(m.status)
 	n, err := count(ctx, c, view)
 	if err != nil {
 		return Pass{}, fmt.Errorf("bench: counting the networks of %s: %w", view, err)
@@ -264,6 +256,18 @@ func (b *Bench) pass(ctx context.Context, c *wapi.Client, t Technique, view stri
 		return p, fmt.Errorf("%w in %s (first error: %s)", errNoObjects, view, m.firstErr)
 	}
 	return p, nil
+}
+
+// statusNames keys replies by HTTP status as the reports do ("201"), nil for none.
+func statusNames(status map[int]int) map[string]int {
+	if len(status) == 0 {
+		return nil
+	}
+	out := make(map[string]int, len(status))
+	for st, n := range status {
+		out[strconv.Itoa(st)] = n
+	}
+	return out
 }
 
 // decisions converts the controller's decisions to grid seconds from the start of the run.

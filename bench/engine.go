@@ -11,7 +11,6 @@ import (
 
 	"github.com/turbowapi/turbowapi/adaptive"
 	"github.com/turbowapi/turbowapi/bulk"
-	"github.com/turbowapi/turbowapi/wapi"
 )
 
 // counter is a RoundTripper that counts replies by status and requests without a reply.
@@ -102,22 +101,11 @@ func (b *Bench) engineLoad(ctx context.Context, view, comment string, cidrs []st
 	t, dials := b.grid.transport(workers, workers)
 	defer t.CloseIdleConnections()
 	cnt := &counter{rt: t, status: map[int]int{}}
-	timeout := b.clientTimeout()
-	c, err := wapi.New(b.grid.base(),
-		wapi.WithHTTPClient(&http.Client{Transport: cnt}),
-		wapi.WithCredentials(b.grid.User, b.grid.Password),
-		wapi.WithVersion(b.grid.version()),
-		wapi.WithTimeout(timeout),
-		wapi.WithUserAgent(userAgent),
-	)
+	c, err := b.grid.wapiClient(cnt, b.clientTimeout())
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		_ = c.Close(cctx)
-	}()
+	defer closeClient(ctx, c)
 	if err := c.Login(ctx); err != nil {
 		return nil, fmt.Errorf("bench: login: %w", err)
 	}

@@ -97,21 +97,16 @@ func (g Grid) transport(idle, maxConns int) (*http.Transport, *atomic.Int64) {
 	return t, &dials
 }
 
-// wapiClient returns a wapi client on its own pool of maxConns connections.
-func (g Grid) wapiClient(maxConns int, timeout time.Duration) (*wapi.Client, *http.Transport, *atomic.Int64, error) {
-	t, dials := g.transport(maxConns, maxConns)
-	c, err := wapi.New(g.base(),
-		wapi.WithHTTPClient(&http.Client{Transport: t}),
+// wapiClient returns a wapi client of the grid over rt: one of its transports, or a
+// wrapper of one.
+func (g Grid) wapiClient(rt http.RoundTripper, timeout time.Duration) (*wapi.Client, error) {
+	return wapi.New(g.base(),
+		wapi.WithHTTPClient(&http.Client{Transport: rt}),
 		wapi.WithCredentials(g.User, g.Password),
 		wapi.WithVersion(g.version()),
 		wapi.WithTimeout(timeout),
 		wapi.WithUserAgent(userAgent),
 	)
-	if err != nil {
-		t.CloseIdleConnections()
-		return nil, nil, nil, err
-	}
-	return c, t, dials, nil
 }
 
 // Simulator describes a simulated grid (turbowapi sim, gridsim), as its GET /_sim/profile
@@ -145,15 +140,6 @@ type SimProfile struct {
 	OverloadAt   int      `json:"overload_at"`
 	MaxBatch     int      `json:"max_batch"`
 	Assumptions  []string `json:"assumptions,omitempty"`
-}
-
-// simStats is the part of GET /_sim/stats the benchmark reads.
-type simStats struct {
-	GridSeconds      float64          `json:"grid_seconds"`
-	Requests         int64            `json:"requests"`
-	RequestsByStatus map[string]int64 `json:"requests_by_status"`
-	Connections      int64            `json:"connections"`
-	Faults           map[string]int64 `json:"faults"`
 }
 
 // errNotSimulator: the grid does not serve /_sim/profile.

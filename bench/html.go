@@ -177,27 +177,20 @@ func resultTable(res *Result) template.HTML {
 
 // curveChart draws throughput against requests in flight: the replay, the article, the fit.
 func curveChart(res *Result) string {
-	var replay, article []Point
-	var labels []string
-	hi := 1.0
+	var article []Point
+	hi, maxN := 1.0, 32.0
 	for _, pt := range res.Curve {
-		replay = append(replay, pt)
-		hi = max(hi, pt.X)
+		hi, maxN = max(hi, pt.X), max(maxN, pt.N)
 	}
 	for _, n := range ArticleInFlight {
 		row, _ := ArticleRow(n)
 		x := ArticleObjects / row.Median
 		article = append(article, Point{N: float64(n), X: x})
-		labels = append(labels, "")
 		hi = max(hi, x)
 	}
-	maxN := 32.0
-	for _, pt := range replay {
-		maxN = max(maxN, pt.N)
-	}
 	ss := []series{
-		{name: "article (part 4, medians)", color: colArticle, points: article, line: true, dash: "5 4", marker: "ring", labels: labels},
-		{name: "this run (medians)", color: colReplay, points: replay, line: true, marker: "dot"},
+		{name: "article (part 4, medians)", color: colArticle, points: article, line: true, dash: "5 4", marker: "ring"},
+		{name: "this run (medians)", color: colReplay, points: res.Curve, line: true, marker: "dot"},
 	}
 	if u := res.USL; u != nil {
 		ss = append(ss, series{name: "USL fit of this run", color: colFit, points: uslCurve(u, 1, maxN), line: true, dash: "2 3"})

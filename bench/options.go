@@ -12,9 +12,6 @@ const (
 	// DefaultPasses is the number of passes over every technique: the article ran each
 	// setting three times.
 	DefaultPasses = 3
-	// DefaultSweepMaxConcurrency and DefaultSweepMaxBatch bound the sweep's grid.
-	DefaultSweepMaxConcurrency = 32
-	DefaultSweepMaxBatch       = 1024
 )
 
 // DefaultSweepConcurrency and DefaultSweepBatches are the sweep's coarse grid; the sweep then

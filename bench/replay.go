@@ -151,12 +151,11 @@ func created(status int) int {
 
 // sequential replays wapi-network.py: login, then one POST at a time.
 func (r *replayer) sequential(ctx context.Context) (*measure, error) {
-	t, dials := r.grid.transport(requestsPoolSize, 0)
-	defer t.CloseIdleConnections()
-	hc := r.httpClient(t)
-	if err := r.loginOutside(ctx, hc, t); err != nil {
+	hc, t, dials, err := r.requestsSession(ctx)
+	if err != nil {
 		return nil, err
 	}
+	defer t.CloseIdleConnections()
 	m := &measure{status: map[int]int{}, start: time.Now()}
 	for _, cidr := range r.cidrs {
 		if ctx.Err() != nil {
@@ -170,17 +169,22 @@ func (r *replayer) sequential(ctx context.Context) (*measure, error) {
 	return m, nil
 }
 
-// loginOutside logs in before the timer, then closes the login's connection: the requests
-// scripts post after their `with requests.session()` block has closed the session, so the
-// first timed request opens a new connection (with the cookie still in the session).
-func (r *replayer) loginOutside(ctx context.Context, hc *http.Client, t *http.Transport) error {
+// requestsSession opens the session of the requests scripts (a pool that keeps at most
+// requestsPoolSize idle connections, with no cap) and logs in before the timer, then closes
+// the login's connection: the scripts post after their `with requests.session()` block has
+// closed the session, so the first timed request opens a new connection (with the cookie
+// still in the session). It returns the client, its transport and the counter of its dials.
+func (r *replayer) requestsSession(ctx context.Context) (*http.Client, *http.Transport, *atomic.Int64, error) {
+	t, dials := r.grid.transport(requestsPoolSize, 0)
+	hc := r.httpClient(t)
 	resp, err := r.login(ctx, hc)
 	if err != nil {
-		return err
+		t.CloseIdleConnections()
+		return nil, nil, nil, err
 	}
 	drain(resp)
 	t.CloseIdleConnections()
-	return nil
+	return hc, t, dials, nil
 }
 
 // threads replays wapi-threaded.py: n workers share one session whose pool keeps at most 10
@@ -188,12 +192,11 @@ func (r *replayer) loginOutside(ctx context.Context, hc *http.Client, t *http.Tr
 // connection returned to a full pool is closed. Go's transport with 10 idle connections per
 // host and no cap follows the same rule.
 func (r *replayer) threads(ctx context.Context, n int) (*measure, error) {
-	t, dials := r.grid.transport(requestsPoolSize, 0)
-	defer t.CloseIdleConnections()
-	hc := r.httpClient(t)
-	if err := r.loginOutside(ctx, hc, t); err != nil {
+	hc, t, dials, err := r.requestsSession(ctx)
+	if err != nil {
 		return nil, err
 	}
+	defer t.CloseIdleConnections()
 	m := &measure{status: map[int]int{}, start: time.Now()}
 	r.fanOut(ctx, n, m, func(cidr string) (int, error) {
 		return r.post(ctx, hc, bytes.NewReader(r.jsonBody(cidr)), "")
@@ -227,12 +230,11 @@ func (r *replayer) fanOut(ctx context.Context, n int, m *measure, send func(cidr
 
 // request replays wapi-request.py: one POST request carrying every network.
 func (r *replayer) request(ctx context.Context) (*measure, error) {
-	t, dials := r.grid.transport(requestsPoolSize, 0)
-	defer t.CloseIdleConnections()
-	hc := r.httpClient(t)
-	if err := r.loginOutside(ctx, hc, t); err != nil {
+	hc, t, dials, err := r.requestsSession(ctx)
+	if err != nil {
 		return nil, err
 	}
+	defer t.CloseIdleConnections()
 	var body bytes.Buffer
 	body.WriteByte('[')
 	for i, cidr := range r.cidrs {

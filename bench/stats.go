@@ -3,7 +3,6 @@ package bench
 import (
 	"math"
 	"slices"
-	"strconv"
 )
 
 // Median returns the median of xs (the mean of the two middle values for an even count), or
@@ -47,8 +46,6 @@ func Rate(objects int, seconds float64) float64 {
 	}
 	return float64(objects) / seconds
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 // round rounds v to n decimals.
 func round(v float64, n int) float64 {

@@ -94,7 +94,6 @@ type series struct {
 	step   bool   // join as a step function (value holds until the next point)
 	dash   string // stroke-dasharray of the line
 	marker string // "dot", "ring", "" (none)
-	labels []string
 }
 
 // chart draws series on x and y axes as an SVG element.
@@ -168,16 +167,13 @@ func (c *chart) svg() string {
 			}
 			fmt.Fprintf(&b, `<path d="%s" fill="none" stroke="%s" stroke-width="2"%s clip-path="url(#%s)"/>`+"\n", d.String(), s.color, dash, c.id)
 		}
-		for i, p := range s.points {
+		for _, p := range s.points {
 			x, y := c.px(p.N), c.py(p.X)
 			switch s.marker {
 			case "dot":
 				fmt.Fprintf(&b, `<circle cx="%s" cy="%s" r="4" fill="%s"/>`+"\n", f1(x), f1(y), s.color)
 			case "ring":
 				fmt.Fprintf(&b, `<circle cx="%s" cy="%s" r="5" fill="white" stroke="%s" stroke-width="2"/>`+"\n", f1(x), f1(y), s.color)
-			}
-			if i < len(s.labels) && s.labels[i] != "" {
-				fmt.Fprintf(&b, `<text x="%s" y="%s" class="tick" text-anchor="middle">%s</text>`+"\n", f1(x), f1(y-9), html.EscapeString(s.labels[i]))
 			}
 		}
 	}

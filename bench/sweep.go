@@ -421,11 +421,12 @@ func (b *Bench) confirm(ctx context.Context, c *wapi.Client, all []string, res *
 // least minSeconds of grid time.
 func (b *Bench) point(ctx context.Context, view string, cidrs []string, p SweepPoint, measured int, minSeconds float64) (SweepPoint, error) {
 	conc, batch := p.Concurrency, p.BatchSize
-	cl, t, _, err := b.grid.wapiClient(conc, b.clientTimeout())
+	t, _ := b.grid.transport(conc, conc)
+	defer t.CloseIdleConnections()
+	cl, err := b.grid.wapiClient(t, b.clientTimeout())
 	if err != nil {
 		return p, err
 	}
-	defer t.CloseIdleConnections()
 	defer closeClient(ctx, cl)
 	if err := cl.Login(ctx); err != nil {
 		return p, fmt.Errorf("bench: login: %w", err)
@@ -722,12 +723,7 @@ func (b *Bench) engineResult(er *engineRun) EngineRun {
 		Retries: er.summary.Retries, FinalLimit: er.summary.Concurrency, FinalBatch: er.summary.BatchSize,
 	}
 	r.Throughput = Rate(r.Created, r.Seconds)
-	if len(er.status) > 0 {
-		r.Status = map[string]int{}
-		for st, n := range er.status {
-			r.Status[fmt.Sprint(st)] = n
-		}
-	}
+	r.Status = statusNames(er.status)
 	if r.Requests > 0 {
 		r.Share503 = 100 * float64(er.status[503]) / float64(r.Requests)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 )
 
@@ -200,19 +201,12 @@ func describeUSL(u *USL) string {
 	}
 	worst, at := 0.0, 0.0
 	for i, r := range u.Residuals {
-		if a := abs(r); a > abs(worst) {
+		if a := math.Abs(r); a > math.Abs(worst) {
 			worst, at = r, u.Points[i].N
 		}
 	}
 	s += fmt.Sprintf("; largest misfit %+.0f %% at %g", 100*worst, at)
 	return s
-}
-
-func abs(v float64) float64 {
-	if v < 0 {
-		return -v
-	}
-	return v
 }
 
 func failures(res *Result) []string {
