@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/turbowapi/turbowapi/input"
@@ -296,4 +297,24 @@ func TestAllIterator(t *testing.T) {
 	if len(errs) != 2 || errs[0] != nil || !input.IsFatal(errs[1]) {
 		t.Errorf("errors %v", errs)
 	}
+}
+
+// TestConcurrentReaders: readers on several goroutines share only the package's read-only
+// tables (under -race, a suggestion for an unknown column wrote into the table of field names).
+func TestConcurrentReaders(t *testing.T) {
+	t.Parallel()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			r, err := input.NewReader(strings.NewReader("_type,netwrok\n"), "c.csv", input.FormatCSV)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if _, err := r.Next(); !errors.Is(err, input.ErrUnknownField) || !strings.Contains(err.Error(), `did you mean "network"`) {
+				t.Errorf("unknown column: %v", err)
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -336,7 +336,8 @@ func (t *Type) clone() Type {
 }
 
 // allFieldNames lists every field name of every type, once, in table order (for suggestions
-// and CSV column checks).
+// and CSV column checks). Its capacity is its length, so appending to it copies: readers on
+// several goroutines append to it.
 var allFieldNames = func() []string {
 	var out []string
 	seen := map[string]bool{}
@@ -348,7 +349,7 @@ var allFieldNames = func() []string {
 			}
 		}
 	}
-	return out
+	return slices.Clip(out)
 }()
 
 func fieldNames(fs []Field) []string {
