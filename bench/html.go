@@ -295,8 +295,8 @@ func WriteSweepHTML(w io.Writer, res *SweepResult) error {
 		Title: "Throughput by requests in flight and batch size",
 		Paras: []string{fmt.Sprintf("Best setting: %d in flight, batches of %d: %.1f networks per grid second (outlined). "+
 			"+ marks the best points of the first pass, measured again, longer (their second measurement is shown); ! a point that sheds load "+
-			"(more than 1 %% of its requests answered 429 or 503), not eligible as the best; × a skipped point, · one not measured.",
-			best.Concurrency, best.BatchSize, best.Throughput)},
+			"(more than %g %% of its requests answered 429 or 503), not eligible as the best; × a skipped point, · one not measured.",
+			best.Concurrency, best.BatchSize, best.Throughput, TargetOverloadShare)},
 		Body: template.HTML(heatTable(res)),
 	})
 	cmp := res.Comparison
@@ -335,13 +335,7 @@ func WriteSweepHTML(w io.Writer, res *SweepResult) error {
 		paras = append(paras, "USL fit of the batch-1 points (concurrency-control.md §10: linearised least squares, refined on relative errors): "+describeUSL(u)+".")
 	}
 	p.Sections = append(p.Sections, section{Title: "Throughput against requests in flight", Paras: paras, Body: template.HTML(charts.String())})
-	var skipped []string
-	for _, pt := range res.Points {
-		if pt.Skipped != "" {
-			skipped = append(skipped, fmt.Sprintf("%d × %d: %s", pt.Concurrency, pt.BatchSize, pt.Skipped))
-		}
-	}
-	if len(skipped) > 0 {
+	if skipped := skippedPoints(res.Points); len(skipped) > 0 {
 		p.Sections = append(p.Sections, section{Title: "Skipped points", List: skipped})
 	}
 	p.Sections = append(p.Sections, section{Title: "Assumptions", Paras: []string{"Nobody measured these."}, List: res.Assumptions})
@@ -393,10 +387,7 @@ func comparisonTable(cmp Comparison) string {
 	var b strings.Builder
 	b.WriteString("<table>\n<tr><th class=\"l\">run</th><th class=\"l\">setting</th><th>grid s</th><th>networks/s</th><th>requests</th><th>503</th><th>created</th><th>wall s</th></tr>\n")
 	for _, r := range []EngineRun{cmp.Fixed, cmp.Auto} {
-		name, setting := "best fixed setting", fmt.Sprintf("%d × %d", r.Concurrency, r.BatchSize)
-		if r.Strategy == "auto" {
-			name, setting = "turbowapi auto", fmt.Sprintf("ended at %d × %d", r.FinalLimit, r.FinalBatch)
-		}
+		name, setting := r.describe()
 		fmt.Fprintf(&b, "<tr><td class=\"l\">%s</td><td class=\"l\">%s</td><td>%.1f</td><td>%.1f</td><td>%d</td><td>%.2f %%</td><td>%d</td><td>%.1f</td></tr>\n",
 			esc(name), esc(setting), r.Seconds, r.Throughput, r.Requests, r.Share503, r.Created, r.Wall)
 	}

@@ -741,8 +741,8 @@ func SweepNotes() []string {
 			"a request call otherwise) through the wapi client; the first request of each worker is a warm-up; the point stops, "+
 			"cancelling what is in flight, once every worker has finished %d more requests and %g grid seconds were measured; "+
 			"its throughput is the sum over workers of the networks created over the time their requests covered", sweepMeasured, sweepMinSeconds),
-		"a 429 or 503 is followed by a sleep for its Retry-After (grid time), which counts in the time; a point whose first requests time out " +
-			"(the client timeout is 60 grid seconds) or are refused as too large is skipped, and so is every larger point",
+		fmt.Sprintf("a 429 or 503 is followed by a sleep for its Retry-After (grid time), which counts in the time; a point whose first requests time out "+
+			"(the client timeout, %g grid seconds by default) or are refused as too large is skipped, and so is every larger point", wapi.DefaultTimeout.Seconds()),
 		"the coarse grid is refined around its best point: midpoints towards its neighbours and ±1 in flight, then the same for the batch size",
 		fmt.Sprintf("a point with more than %g %% of its requests answered 429 or 503 sheds load: it gets its throughput by having the grid "+
 			"refuse work, and is not eligible as the best setting (auto is held to the same limit)", TargetOverloadShare),

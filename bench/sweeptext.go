@@ -5,6 +5,8 @@ import (
 	"io"
 	"slices"
 	"sort"
+
+	"github.com/turbowapi/turbowapi/bulk"
 )
 
 // WriteSweepText writes the sweep's grid of throughputs, its best setting, the USL fit of
@@ -50,12 +52,7 @@ func WriteSweepText(w io.Writer, res *SweepResult) error {
 	tab = &table{left: 2}
 	tab.add("run", "setting", "grid s", "networks/s", "requests", "503", "created", "wall s")
 	for _, r := range []EngineRun{cmp.Fixed, cmp.Auto} {
-		setting := fmt.Sprintf("%d × %d", r.Concurrency, r.BatchSize)
-		name := "best fixed setting"
-		if r.Strategy == "auto" {
-			name = "turbowapi auto"
-			setting = fmt.Sprintf("ended at %d × %d", r.FinalLimit, r.FinalBatch)
-		}
+		name, setting := r.describe()
 		tab.add(name, setting, fmt.Sprintf("%.1f", r.Seconds), fmt.Sprintf("%.1f", r.Throughput), fmt.Sprint(r.Requests),
 			fmt.Sprintf("%.2f %%", r.Share503), thousands(r.Created), fmt.Sprintf("%.1f", r.Wall))
 	}
@@ -73,17 +70,30 @@ func WriteSweepText(w io.Writer, res *SweepResult) error {
 	if n := len(cmp.Auto.Decisions); n > 0 {
 		ew.printf("auto made %d decisions (%s)\n", n, limitsSeen(cmp.Auto.Decisions))
 	}
-	var skipped []string
-	for _, p := range res.Points {
-		if p.Skipped != "" {
-			skipped = append(skipped, fmt.Sprintf("%d × %d: %s", p.Concurrency, p.BatchSize, p.Skipped))
-		}
-	}
-	writeList(ew, "\nskipped:", skipped)
+	writeList(ew, "\nskipped:", skippedPoints(res.Points))
 	writeList(ew, "\nassumptions (nobody measured these):", res.Assumptions)
 	writeList(ew, "\nhow the sweep measures:", res.Notes)
 	ew.printf("\nwall time %.1f s\n", res.Wall)
 	return ew.err
+}
+
+// describe names a comparison run and its setting for the reports.
+func (r EngineRun) describe() (name, setting string) {
+	if r.Strategy == string(bulk.Auto) {
+		return "turbowapi auto", fmt.Sprintf("ended at %d × %d", r.FinalLimit, r.FinalBatch)
+	}
+	return "best fixed setting", fmt.Sprintf("%d × %d", r.Concurrency, r.BatchSize)
+}
+
+// skippedPoints lists the points without a measurement and why.
+func skippedPoints(ps []SweepPoint) []string {
+	var out []string
+	for _, p := range ps {
+		if p.Skipped != "" {
+			out = append(out, fmt.Sprintf("%d × %d: %s", p.Concurrency, p.BatchSize, p.Skipped))
+		}
+	}
+	return out
 }
 
 // rateUnit names the unit of throughput.

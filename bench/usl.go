@@ -139,10 +139,10 @@ const uslSigmaMax = 0.999
 
 // relSSE is the sum of the squared relative residuals of a USL curve at points.
 func relSSE(lambda, sigma, kappa float64, points []Point) float64 {
+	u := USL{Lambda: lambda, Sigma: sigma, Kappa: kappa}
 	e := 0.0
 	for _, p := range points {
-		n := p.N
-		r := (lambda*n/(1+sigma*(n-1)+kappa*n*(n-1)) - p.X) / p.X
+		r := (u.X(p.N) - p.X) / p.X
 		e += r * r
 	}
 	return e
@@ -150,14 +150,13 @@ func relSSE(lambda, sigma, kappa float64, points []Point) float64 {
 
 // refineUSL minimises relSSE over σ ∈ [0, 1) and κ ≥ 0, from (sigma, kappa) and from the best
 // point of a coarse grid (σ by 0.01, κ = 0 and 10⁻⁶ to 1 on a log scale), by a pattern search
-// in (σ, log κ) whose steps halve until they are below 10⁻⁹. It is deterministic and takes a
-// few thousand evaluations.
+// in (σ, log κ) whose steps halve until they are below 10⁻⁹. It is deterministic and takes
+// about 12,500 evaluations, 12,200 of them the coarse grid.
 func refineUSL(lambda float64, points []Point, sigma, kappa float64) (float64, float64) {
-	const sigmaMax = uslSigmaMax
 	cost := func(s, k float64) float64 { return relSSE(lambda, s, k, points) }
 	bs, bk, be := sigma, kappa, cost(sigma, kappa)
 	try := func(s, k float64) bool {
-		s, k = min(max(s, 0), sigmaMax), max(k, 0)
+		s, k = min(max(s, 0), uslSigmaMax), max(k, 0)
 		if e := cost(s, k); e < be {
 			bs, bk, be = s, k, e
 			return true
