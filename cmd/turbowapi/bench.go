@@ -21,6 +21,7 @@ import (
 	"github.com/turbowapi/turbowapi/bench"
 	"github.com/turbowapi/turbowapi/bulk"
 	"github.com/turbowapi/turbowapi/gridsim"
+	"github.com/turbowapi/turbowapi/internal/progress"
 )
 
 // Default speeds of the embedded simulated grid: the default run (9 techniques × 3 passes of
@@ -251,19 +252,11 @@ func warnRealGrid(w io.Writer, url string, objects, techniques, passes int, swee
 			"  then the comparison's networks twice (ten minutes each at the best setting): expect hours of load on the Grid Master.\n")
 	} else {
 		fmt.Fprintf(w, "  It creates %s networks %d times (%d techniques × %d passes), up to 32 requests in flight.\n",
-			thousandsInt(objects), techniques*passes, techniques, passes)
+			progress.Int(int64(objects)), techniques*passes, techniques, passes)
 	}
 	fmt.Fprintf(w, "  Every run goes into a new network view named %s<id>-..., deleted (with its networks) right after the run.\n"+
 		"  The article's author warned that these techniques can overrun a Grid Master: use a lab grid, not production.\n"+
 		"  Run again with --yes to go ahead.\n", bench.ViewPrefix)
-}
-
-func thousandsInt(n int) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }
 
 // startEmbedded starts a simulated grid on loopback over TLS with a fresh password and
