@@ -62,16 +62,13 @@ func (g *simGate) count(k FaultKind) { g.counts[faultIndex(k)].Add(1) }
 func (g *simGate) admit(_ context.Context, ri *requestInfo) *apiError {
 	if f := g.faults.pick(g.seed, ri.seq, g.s.opts.now().Sub(g.start)); f != nil {
 		switch f.Kind {
-		case Fault503:
-			g.count(f.Kind)
-			return statusPage(503, 0)
-		case Fault503RA, Fault429:
+		case Fault503, Fault503RA, Fault429:
 			g.count(f.Kind)
 			status := 503
 			if f.Kind == Fault429 {
 				status = 429
 			}
-			return statusPage(status, int(f.Param/time.Second))
+			return statusPage(status, int(f.Param/time.Second)) // no Retry-After: Param is 0 for 503
 		case FaultReset:
 			g.count(f.Kind)
 			return resetConn

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math/bits"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -249,13 +250,7 @@ func (t *tx) longForm(o *object, field string, m map[string]any) (any, *apiError
 
 // call runs function fn on object o.
 func (t *tx) call(o *object, fn string, params map[string]any) (map[string]any, *apiError) {
-	known := false
-	for _, f := range o.t.functions {
-		if f == fn {
-			known = true
-		}
-	}
-	if !known {
+	if !slices.Contains(o.t.functions, fn) {
 		return nil, protoErr("Function %s is not valid for this object", fn)
 	}
 	num := 1
@@ -295,11 +290,7 @@ func (t *tx) call(o *object, fn string, params map[string]any) (map[string]any, 
 		if err != nil {
 			return nil, err
 		}
-		out := make([]any, len(ips))
-		for i, ip := range ips {
-			out[i] = ip
-		}
-		return map[string]any{"ips": out}, nil
+		return map[string]any{"ips": anyList(ips)}, nil
 	case "next_available_network":
 		c, ok := params["cidr"]
 		if !ok {
@@ -314,11 +305,7 @@ func (t *tx) call(o *object, fn string, params map[string]any) (map[string]any, 
 		if aerr != nil {
 			return nil, aerr
 		}
-		out := make([]any, len(nets))
-		for i, x := range nets {
-			out[i] = x
-		}
-		return map[string]any{"networks": out}, nil
+		return map[string]any{"networks": anyList(nets)}, nil
 	}
 	return map[string]any{}, nil // grid service functions: accepted, nothing to do
 }
@@ -386,12 +373,7 @@ func (t *tx) nextIPs(n *object, num int, exclude []string, first, last netip.Add
 	if len(out) < num {
 		return nil, conflictErr("Cannot find %d available IP address(es) in this network", num)
 	}
-	if t.taken == nil {
-		t.taken = map[string]bool{}
-	}
-	for _, s := range out {
-		t.taken[s] = true
-	}
+	t.take(out)
 	return out, nil
 }
 
@@ -450,11 +432,16 @@ func (t *tx) nextNetworks(c *object, cidr, num int, exclude []string) ([]string,
 	if len(out) < num {
 		return nil, conflictErr("Cannot find %d available network(s) of size /%d in %s", num, cidr, p.prefix(fam))
 	}
+	t.take(out)
+	return out, nil
+}
+
+// take records allocated addresses or networks as handed out by this transaction.
+func (t *tx) take(vals []string) {
 	if t.taken == nil {
 		t.taken = map[string]bool{}
 	}
-	for _, s := range out {
+	for _, s := range vals {
 		t.taken[s] = true
 	}
-	return out, nil
 }

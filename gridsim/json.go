@@ -2,7 +2,6 @@ package gridsim
 
 import (
 	"encoding/json"
-	"slices"
 	"strconv"
 )
 
@@ -63,13 +62,8 @@ func appendCanonical(b []byte, v any) []byte {
 		}
 		return append(b, ']')
 	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
 		b = append(b, '{')
-		for i, k := range keys {
+		for i, k := range sortedKeys(x) {
 			if i > 0 {
 				b = append(b, ',')
 			}
@@ -80,6 +74,15 @@ func appendCanonical(b []byte, v any) []byte {
 		return append(b, '}')
 	}
 	return append(b, "null"...)
+}
+
+// anyList returns ss as a JSON list value.
+func anyList(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }
 
 // appendIndented re-indents compact JSON raw (as produced by appendCanonical) at depth.

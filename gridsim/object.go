@@ -59,7 +59,7 @@ func (o *object) str(name string) string {
 	return unquote(r)
 }
 
-// with returns a copy of vals with field i set to v (v == "" removes it).
+// setVal returns vals with field i set to v (v == "" removes it), in place when it can.
 func setVal(vals []fv, i int, v string) []fv {
 	for j := range vals {
 		if int(vals[j].f) == i {
@@ -111,12 +111,7 @@ func (s *store) ref(o *object) string {
 }
 
 func (s *store) appendRef(b []byte, o *object) []byte {
-	b = append(b, o.t.name...)
-	b = append(b, '/')
-	n := refEncoding.EncodedLen(len(o.key))
-	b = append(b, make([]byte, n)...)
-	refEncoding.Encode(b[len(b)-n:], []byte(o.key))
-	b = append(b, ':')
+	b = appendRefHead(b, o.t.name, o.key)
 	for i, f := range o.t.namePart {
 		if i > 0 {
 			b = append(b, '/')
@@ -124,6 +119,14 @@ func (s *store) appendRef(b []byte, o *object) []byte {
 		b = appendNamePart(b, s.display(o, f), o.t.field(f).kind)
 	}
 	return b
+}
+
+// appendRefHead appends the part of a ref before its name parts: "type/<base64 key>:".
+func appendRefHead(b []byte, typ, key string) []byte {
+	b = append(b, typ...)
+	b = append(b, '/')
+	b = refEncoding.AppendEncode(b, []byte(key))
+	return append(b, ':')
 }
 
 // appendNamePart escapes a name component: '%' and ':' always, '/' except in CIDRs.

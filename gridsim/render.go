@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // value returns a field's JSON value as the grid reports it, computing derived fields and
@@ -54,7 +55,7 @@ func (s *store) derived(o *object, fd *fieldDef) (string, bool) {
 		return "", false
 	case "parent":
 		name := zoneDNSName(o.str("fqdn"))
-		if i := indexDot(name); i >= 0 {
+		if i := strings.IndexByte(name, '.'); i >= 0 {
 			if z := s.findZone(o.view, name[i+1:]); z != nil {
 				return string(appendQuoted(nil, z.str("fqdn"))), true
 			}
@@ -74,7 +75,7 @@ func (s *store) derived(o *object, fd *fieldDef) (string, bool) {
 				names = append(names, v.str("name"))
 			}
 		}
-		slices.SortFunc(names, func(a, b any) int { return cmpStr(a.(string), b.(string)) })
+		slices.SortFunc(names, func(a, b any) int { return strings.Compare(a.(string), b.(string)) })
 		if names == nil {
 			return "[]", true
 		}
@@ -84,25 +85,6 @@ func (s *store) derived(o *object, fd *fieldDef) (string, bool) {
 		return fd.def, true
 	}
 	return "", false
-}
-
-func cmpStr(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func indexDot(s string) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '.' {
-			return i
-		}
-	}
-	return -1
 }
 
 // networkOf returns the leaf network (not container) holding ip in network view view.
@@ -141,11 +123,7 @@ func (s *store) hostAddrsOut(o *object, fd *fieldDef, raw string) string {
 		}
 		m["host"] = name
 		key := "dns.host_address$" + dnsViewKey(o.view) + "." + reverseName(name) + "." + a.addr + "."
-		b := []byte(sub + "/")
-		n := refEncoding.EncodedLen(len(key))
-		b = append(b, make([]byte, n)...)
-		refEncoding.Encode(b[len(b)-n:], []byte(key))
-		b = append(b, ':')
+		b := appendRefHead(nil, sub, key)
 		b = appendNamePart(b, a.addr, kString)
 		b = append(b, '/')
 		b = appendNamePart(b, name, kString)

@@ -226,7 +226,7 @@ func (f *filter) compare(g, v string) int {
 			return 0
 		}
 	}
-	return cmpStr(g, v)
+	return strings.Compare(g, v)
 }
 
 // exact returns the single exact value of an unmodified filter on field name.
@@ -326,7 +326,7 @@ func (s *store) plan(t *typeDef, fs []*filter) *plan {
 	case idFixed:
 		if ip, ok := exact(fs, "ipv4addr"); ok {
 			for id := range s.netViews {
-				pl.ranges = append(pl.ranges, t.keyPrefix+"$"+ip+"."+strconv.FormatUint(uint64(id), 10)+"..")
+				pl.ranges = append(pl.ranges, fixedKey(t, ip, id))
 			}
 			slices.Sort(pl.ranges)
 			break

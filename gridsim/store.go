@@ -126,22 +126,23 @@ func famWidth(fam int) int {
 	return 32
 }
 
+// netTrie returns the networks' trie of a view and family (made when create and missing).
 func (s *store) netTrie(view uint32, fam int, create bool) *trie {
-	k := netKey{view, uint8(fam)}
-	t := s.nets[k]
-	if t == nil && create {
-		t = newTrie(famWidth(fam))
-		s.nets[k] = t
-	}
-	return t
+	return trieOf(s.nets, view, fam, create)
 }
 
+// addrTrie returns the used addresses' trie of a view and family (made when create and
+// missing).
 func (s *store) addrTrie(view uint32, fam int, create bool) *trie {
+	return trieOf(s.addrs, view, fam, create)
+}
+
+func trieOf(m map[netKey]*trie, view uint32, fam int, create bool) *trie {
 	k := netKey{view, uint8(fam)}
-	t := s.addrs[k]
+	t := m[k]
 	if t == nil && create {
 		t = newTrie(famWidth(fam))
-		s.addrs[k] = t
+		m[k] = t
 	}
 	return t
 }
@@ -216,10 +217,11 @@ func (s *store) index(o *object) {
 	t := o.t
 	s.counts[t.index]++
 	if t.ident == idNetwork {
-		n := s.netTrie(o.view, t.family, true).insert(netPrefix(o))
+		tr := s.netTrie(o.view, t.family, true)
+		n := tr.insert(netPrefix(o))
 		n.obj = o
-		s.netTrie(o.view, t.family, false).count++
-		s.netTrie(o.view, t.family, false).refresh(pfx{n.a, int(n.n)})
+		tr.count++
+		tr.refresh(pfx{n.a, int(n.n)})
 	} else {
 		s.ordered[t.index].ReplaceOrInsert(o)
 	}

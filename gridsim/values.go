@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net"
 	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -288,12 +287,7 @@ func eaNamesOf(raw string) []string {
 	if json.Unmarshal([]byte(raw), &m) != nil {
 		return nil
 	}
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	return names
+	return sortedKeys(m)
 }
 
 // eaValues returns the values (as strings) of extensible attribute name in raw.

@@ -153,21 +153,15 @@ func (s *Server) execute(ctx context.Context, method, target string, list []kv, 
 	if aerr != nil {
 		return nil, aerr
 	}
-	hasFunc := false
-	for _, p := range list {
-		if p.key == "_function" {
-			hasFunc = true
-		}
-	}
 	isRef := strings.Contains(target, "/")
 	switch {
 	case target == "logout":
 		ri.kind = kindLogout
 	case target == "request":
 		ri.kind = kindBatch
-	case target == "" || method == http.MethodGet && hasSchema(list):
+	case target == "" || method == http.MethodGet && hasArg(list, "_schema"):
 		ri.kind = kindSchema
-	case hasFunc && method == http.MethodPost:
+	case method == http.MethodPost && hasArg(list, "_function"):
 		ri.kind = kindFunction
 	case method == http.MethodGet && isRef:
 		ri.kind = kindRead
@@ -285,9 +279,10 @@ func (s *Server) run(method, target string, list []kv, data any, form bool, item
 	return res, body2, nil
 }
 
-func hasSchema(list []kv) bool {
+// hasArg reports whether list has an argument named key.
+func hasArg(list []kv, key string) bool {
 	for _, p := range list {
-		if p.key == "_schema" {
+		if p.key == key {
 			return true
 		}
 	}
@@ -542,22 +537,14 @@ func (s *Server) schema(target string, list []kv, version string) (*result, *api
 	if _, err := parseArgs(list); err != nil {
 		return nil, err
 	}
-	if !hasSchema(list) {
+	if !hasArg(list, "_schema") {
 		return nil, protoErr("An object type or _schema is required")
 	}
 	if target == "" {
-		objs := make([]any, len(s.ty.names))
-		for i, n := range s.ty.names {
-			objs[i] = n
-		}
-		vers := make([]any, len(supportedVersions))
-		for i, v := range supportedVersions {
-			vers[i] = v
-		}
 		return &result{status: http.StatusOK, raw: map[string]any{
 			"requested_version":  version,
-			"supported_objects":  objs,
-			"supported_versions": vers,
+			"supported_objects":  anyList(s.ty.names),
+			"supported_versions": anyList(supportedVersions),
 		}}, nil
 	}
 	ty := s.ty.byName[target]

@@ -152,7 +152,7 @@ func (t *tx) place(o *object, old *object) (*object, *apiError) {
 		}
 	case idNetwork:
 		p, _ := netip.ParsePrefix(o.str("network"))
-		o.key = ty.keyPrefix + "$" + p.String() + "/" + strconv.FormatUint(uint64(o.view), 10)
+		o.key = networkKey(ty, p, o.view)
 		if old != nil {
 			return o, nil // network and view cannot change
 		}
@@ -176,7 +176,7 @@ func (t *tx) place(o *object, old *object) (*object, *apiError) {
 						c.vals = setVal(c.vals, fd.idx, v.v)
 					}
 				}
-				c.key = ct.keyPrefix + "$" + p.String() + "/" + strconv.FormatUint(uint64(o.view), 10)
+				c.key = networkKey(ct, p, o.view)
 				return c, nil
 			}
 		}
@@ -217,7 +217,7 @@ func (t *tx) place(o *object, old *object) (*object, *apiError) {
 		}
 	case idFixed:
 		ip := o.str("ipv4addr")
-		o.key = ty.keyPrefix + "$" + ip + "." + strconv.FormatUint(uint64(o.view), 10) + ".."
+		o.key = fixedKey(ty, ip, o.view)
 		if old == nil || old.key != o.key {
 			if s.keys[o.key] != nil {
 				return nil, conflictErr("Duplicate object '%s' of type fixed_address already exists in the database.", ip)
@@ -235,6 +235,16 @@ func (t *tx) place(o *object, old *object) (*object, *apiError) {
 		}
 	}
 	return o, nil
+}
+
+// networkKey is the internal key of network or container p in network view view (idNetwork).
+func networkKey(t *typeDef, p netip.Prefix, view uint32) string {
+	return t.keyPrefix + "$" + p.String() + "/" + strconv.FormatUint(uint64(view), 10)
+}
+
+// fixedKey is the internal key of the fixed address of ip in network view view (idFixed).
+func fixedKey(t *typeDef, ip string, view uint32) string {
+	return t.keyPrefix + "$" + ip + "." + strconv.FormatUint(uint64(view), 10) + ".."
 }
 
 func rawOr(o *object, f string) string {
@@ -514,7 +524,7 @@ func (t *tx) removeFixed(view uint32, p netip.Prefix) {
 		at.walk(start, nil, func(x *tnode) (bool, bool) {
 			if int(x.n) == at.width {
 				ip := x.a.addr(at.width).String()
-				if o := t.s.keys[ft.keyPrefix+"$"+ip+"."+strconv.FormatUint(uint64(view), 10)+".."]; o != nil {
+				if o := t.s.keys[fixedKey(ft, ip, view)]; o != nil {
 					victims = append(victims, o)
 				}
 			}
