@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -72,14 +71,19 @@ func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
 
+// gridArg is the grid as given: --grid, else $INFOBLOX_SERVER.
+func (c *connFlags) gridArg(e *env) string {
+	if c.grid != "" {
+		return c.grid
+	}
+	return e.getenv("INFOBLOX_SERVER")
+}
+
 // options checks the flags and the environment and returns the client's options (with
 // maxConns connections) and the grid's URL. It prompts for the password on a terminal when
 // no other source gives it. Warnings go to stderr.
 func (c *connFlags) options(e *env, maxConns int) (string, []wapi.Option, error) {
-	grid := c.grid
-	if grid == "" {
-		grid = e.getenv("INFOBLOX_SERVER")
-	}
+	grid := c.gridArg(e)
 	if grid == "" {
 		return "", nil, usagef("no grid: give --grid URL or set INFOBLOX_SERVER")
 	}
@@ -126,20 +130,11 @@ func (c *connFlags) options(e *env, maxConns int) (string, []wapi.Option, error)
 // password returns the password from --password-file, $INFOBLOX_PASSWORD or a prompt.
 func (c *connFlags) password(e *env, user string) (string, error) {
 	if c.passwordFile != "" {
-		f, err := os.Open(c.passwordFile)
+		p, err := readPasswordFile(c.passwordFile)
 		if err != nil {
-			return "", usagef("--password-file: %v", err)
+			return "", usagef("%v", err)
 		}
-		defer f.Close()
-		line, err := bufio.NewReader(io.LimitReader(f, 4096)).ReadString('\n')
-		if err != nil && err != io.EOF {
-			return "", usagef("--password-file %s: %v", c.passwordFile, err)
-		}
-		line = strings.TrimRight(line, "\r\n")
-		if line == "" {
-			return "", usagef("--password-file %s: empty password", c.passwordFile)
-		}
-		return line, nil
+		return p, nil
 	}
 	if p := e.getenv("INFOBLOX_PASSWORD"); p != "" {
 		return p, nil
@@ -159,6 +154,25 @@ func (c *connFlags) password(e *env, user string) (string, error) {
 	return "", usagef("no password: set INFOBLOX_PASSWORD, give --password-file, or run on a terminal to be prompted")
 }
 
+// readPasswordFile returns the first line of a --password-file (at most 4 KiB), refusing an
+// empty one.
+func readPasswordFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("--password-file: %w", err)
+	}
+	defer f.Close()
+	line, err := bufio.NewReader(io.LimitReader(f, 4096)).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return "", fmt.Errorf("--password-file %s: %w", path, err)
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", fmt.Errorf("--password-file %s: empty password", path)
+	}
+	return line, nil
+}
+
 // client builds the client of the grid (no I/O) and returns it with the grid's URL.
 func (c *connFlags) client(e *env, maxConns int) (*wapi.Client, string, error) {
 	grid, opts, err := c.options(e, maxConns)
@@ -175,23 +189,9 @@ func (c *connFlags) client(e *env, maxConns int) (*wapi.Client, string, error) {
 	return cl, grid, nil
 }
 
-// login opens the session of cl, so that certificate and credential problems show before any
-// work. retry (nil: one attempt) repeats a login that failed transiently, a grid busy or
-// restarting ([bulk.Engine.Retry]). The errors a user can fix are explained.
-func (c *connFlags) login(ctx context.Context, cl *wapi.Client, grid string, retry func(context.Context, func(context.Context) error) error) error {
-	var err error
-	if retry != nil {
-		err = retry(ctx, cl.Login)
-	} else {
-		err = cl.Login(ctx)
-	}
-	if err != nil {
-		return explainConnError(err, grid)
-	}
-	return nil
-}
-
-// explainConnError adds the remedy to connection errors a user can fix.
+// explainConnError adds the remedy to the login errors a user can fix: an untrusted or
+// misnamed certificate, wrong credentials. Commands log in before any work so that these
+// show first.
 func explainConnError(err error, grid string) error {
 	var (
 		uae x509.UnknownAuthorityError

@@ -72,32 +72,27 @@ func runDelete(ctx context.Context, e *env, args []string) int {
 	}
 	defer spool.Close()
 
-	var eng *bulk.Engine
-	var client closer
+	// What to delete is checked before connecting: a bad journal or search sends nothing.
 	var what string
+	var t input.Type
+	var q *wapi.Query
 	if *undo != "" {
-		// The journal is read before connecting: a bad journal sends nothing.
 		n, err := undoItems(*undo, spool)
 		if err != nil {
 			return fail(&inputError{err})
 		}
 		what = fmt.Sprintf("%s objects created by the load of %s", progress.Int(n), *undo)
-		var code int
-		if eng, client, code = startEngine(ctx, e, &cf, opts); eng == nil {
-			return code
-		}
-	} else {
-		t, q, err := sf.query()
-		if err != nil {
-			return fail(err)
-		}
-		var code int
-		if eng, client, code = startEngine(ctx, e, &cf, opts); eng == nil {
-			return code
-		}
+	} else if t, q, err = sf.query(); err != nil {
+		return fail(err)
+	}
+	eng, client, code := startEngine(ctx, e, &cf, opts)
+	if eng == nil {
+		return code
+	}
+	defer client.Close(context.Background())
+	if *undo == "" {
 		n, err := searchItems(ctx, eng, t, q, spool)
 		if err != nil {
-			client.Close(context.Background())
 			return fail(err)
 		}
 		what = fmt.Sprintf("%s %s objects matching %s", progress.Int(n), t.Name, strings.Join(sf.filters, " "))
@@ -105,7 +100,6 @@ func runDelete(ctx context.Context, e *env, args []string) int {
 			what = fmt.Sprintf("every %s object (%s)", t.Name, progress.Int(n))
 		}
 	}
-	defer client.Close(context.Background())
 	if spool.Valid() == 0 {
 		fmt.Fprintf(e.stderr, "delete: nothing to delete (%s)\n", what)
 		return exitOK

@@ -133,8 +133,8 @@ func runExport(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(err)
 	}
-	if err := cf.login(ctx, client, grid, eng.Retry); err != nil {
-		return fail(err)
+	if err := eng.Retry(ctx, client.Login); err != nil {
+		return fail(explainConnError(err, grid))
 	}
 	start := time.Now()
 	n, err := export(ctx, eng, t.Name, q, *pageSize, f, out)
@@ -159,24 +159,14 @@ func runExport(ctx context.Context, e *env, args []string) int {
 // export pages through the search and writes every object. CSV needs its header first, so
 // the objects are kept in a temporary file until the columns are known.
 func export(ctx context.Context, c *bulk.Engine, typ string, q *wapi.Query, pageSize int, f input.Format, out io.Writer) (int64, error) {
-	var n int64
 	if f != input.FormatCSV {
 		w, err := input.NewWriter(out, f, nil)
 		if err != nil {
 			return 0, err
 		}
-		for obj, err := range c.SearchAll(ctx, typ, q, pageSize) {
-			if err != nil {
-				return n, err
-			}
-			o, err := loadable(typ, obj)
-			if err != nil {
-				return n, err
-			}
-			if err := w.Write(o); err != nil {
-				return n, err
-			}
-			n++
+		n, err := searchLoadable(ctx, c, typ, q, pageSize, w.Write)
+		if err != nil {
+			return n, err
 		}
 		return n, w.Close()
 	}
@@ -189,21 +179,14 @@ func export(ctx context.Context, c *bulk.Engine, typ string, q *wapi.Query, page
 	bw := bufio.NewWriterSize(tmp, 64<<10)
 	enc := json.NewEncoder(bw)
 	cols := input.NewColumnSet()
-	for obj, err := range c.SearchAll(ctx, typ, q, pageSize) {
-		if err != nil {
-			return n, err
-		}
-		o, err := loadable(typ, obj)
-		if err != nil {
-			return n, err
-		}
+	n, err := searchLoadable(ctx, c, typ, q, pageSize, func(o input.Object) error {
 		if err := cols.Add(o); err != nil {
-			return n, err
+			return err
 		}
-		if err := enc.Encode(o.Fields); err != nil {
-			return n, err
-		}
-		n++
+		return enc.Encode(o.Fields)
+	})
+	if err != nil {
+		return n, err
 	}
 	if err := bw.Flush(); err != nil {
 		return n, err
@@ -223,6 +206,7 @@ func export(ctx context.Context, c *bulk.Engine, typ string, q *wapi.Query, page
 		} else if err != nil {
 			return n, err
 		}
+		// Again: the JSON round trip turned the integers into float64.
 		o, err := loadable(typ, fields)
 		if err != nil {
 			return n, err
@@ -232,6 +216,26 @@ func export(ctx context.Context, c *bulk.Engine, typ string, q *wapi.Query, page
 		}
 	}
 	return n, w.Close()
+}
+
+// searchLoadable pages through the search and hands every object, as a load reads it, to
+// put; it returns how many it handed.
+func searchLoadable(ctx context.Context, c *bulk.Engine, typ string, q *wapi.Query, pageSize int, put func(input.Object) error) (int64, error) {
+	var n int64
+	for obj, err := range c.SearchAll(ctx, typ, q, pageSize) {
+		if err != nil {
+			return n, err
+		}
+		o, err := loadable(typ, obj)
+		if err != nil {
+			return n, err
+		}
+		if err := put(o); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }
 
 func loadable(typ string, fields map[string]any) (input.Object, error) {

@@ -21,24 +21,13 @@ import (
 	"github.com/turbowapi/turbowapi/input"
 	"github.com/turbowapi/turbowapi/internal/progress"
 	"github.com/turbowapi/turbowapi/journal"
+	"github.com/turbowapi/turbowapi/wapi"
 )
-
-// runJournal is what a run needs of its journal (a *journal.Writer).
-type runJournal interface {
-	bulk.Recorder
-	// Finish writes the summary and closes the journal.
-	Finish(sum bulk.Summary) error
-	// Close closes the journal without a summary.
-	Close() error
-}
 
 // journalHeader describes the run at the top of its journal; it never holds a secret (the
 // grid's URL loses any user information).
 func journalHeader(command string, sources []string, ef *engineFlags, cf *connFlags, e *env) journal.Header {
-	grid := cf.grid
-	if grid == "" {
-		grid = e.getenv("INFOBLOX_SERVER")
-	}
+	grid := cf.gridArg(e)
 	if u, err := url.Parse(grid); err == nil && u.User != nil {
 		u.User = nil
 		grid = u.String()
@@ -49,13 +38,8 @@ func journalHeader(command string, sources []string, ef *engineFlags, cf *connFl
 		OnConflict: ef.onConflict, Tool: "turbowapi " + version}
 }
 
-// createJournal creates a new journal at path (which must not exist).
-func createJournal(path string, h journal.Header) (runJournal, error) {
-	return journal.Create(path, h)
-}
-
 // resumeJournal reads a journal's resume state and reopens it for appending.
-func resumeJournal(path string, h journal.Header) (runJournal, bulk.Resume, error) {
+func resumeJournal(path string, h journal.Header) (*journal.Writer, bulk.Resume, error) {
 	w, st, err := journal.Resume(path, h)
 	if err != nil {
 		if errors.Is(err, journal.ErrMismatch) {
@@ -217,9 +201,9 @@ func checkResumeJournal(path string) error {
 
 // newJournal creates the journal of a run: path, or a new timestamped file in the current
 // directory (turbowapi-load-20260102-150405.jsonl, then -2, -3... if taken).
-func newJournal(path, op string, hdr journal.Header) (string, runJournal, error) {
+func newJournal(path, op string, hdr journal.Header) (string, *journal.Writer, error) {
 	if path != "" {
-		rj, err := createJournal(path, hdr)
+		rj, err := journal.Create(path, hdr)
 		return path, rj, err
 	}
 	base := fmt.Sprintf("turbowapi-%s-%s", op, time.Now().Format("20060102-150405"))
@@ -228,7 +212,7 @@ func newJournal(path, op string, hdr journal.Header) (string, runJournal, error)
 		if i > 1 {
 			p = fmt.Sprintf("%s-%d.jsonl", base, i)
 		}
-		rj, err := createJournal(p, hdr)
+		rj, err := journal.Create(p, hdr)
 		if err == nil || !errors.Is(err, fs.ErrExist) || i >= 100 {
 			return p, rj, err
 		}
@@ -320,9 +304,10 @@ func runLoad(ctx context.Context, e *env, args []string) int {
 	if eng == nil {
 		return code
 	}
+	defer client.Close(context.Background())
 	// The journal is opened once the grid has accepted the session: a run that cannot
 	// connect leaves none behind.
-	var rj runJournal
+	var rj *journal.Writer
 	var state bulk.Resume
 	hdr := journalHeader("load", sources, &ef, &cf, e)
 	path := *resume
@@ -332,10 +317,8 @@ func runLoad(ctx context.Context, e *env, args []string) int {
 		path, rj, err = newJournal(ef.journal, "load", hdr)
 	}
 	if err != nil {
-		client.Close(context.Background())
 		return fail(err)
 	}
-	defer client.Close(context.Background())
 	stop := showProgress(e, "load", eng)
 	sum, err := eng.Load(ctx, spool, rj, state)
 	stop()
@@ -386,7 +369,7 @@ func readInputs(ctx context.Context, e *env, spool *bulk.Spool, files, gens []st
 				}
 				n = max(n, re.Ordinal+1)
 				if err := spool.Reject(bulk.Invalid{Ordinal: offset + re.Ordinal, Source: re.Source, Line: re.Line,
-					Type: o.Type, Reason: strings.TrimPrefix(re.Error(), fmt.Sprintf("%s:%d: ", re.Source, re.Line))}); err != nil {
+					Type: o.Type, Reason: rowReason(re)}); err != nil {
 					return err
 				}
 				continue
@@ -396,7 +379,7 @@ func readInputs(ctx context.Context, e *env, spool *bulk.Spool, files, gens []st
 				var re *input.RowError
 				reason := err.Error()
 				if errors.As(err, &re) {
-					reason = strings.TrimPrefix(re.Error(), fmt.Sprintf("%s:%d: ", re.Source, re.Line))
+					reason = rowReason(re)
 				}
 				if err := spool.Reject(bulk.Invalid{Ordinal: offset + o.Pos.Ordinal, Source: o.Pos.Source, Line: o.Pos.Line,
 					Type: o.Type, Reason: reason}); err != nil {
@@ -440,6 +423,15 @@ func readInputs(ctx context.Context, e *env, spool *bulk.Spool, files, gens []st
 	return nil
 }
 
+// rowReason is a row error's message without its "source:line: " (the spool's Invalid
+// adds its own).
+func rowReason(re *input.RowError) string {
+	if re.Field != "" {
+		return re.Field + ": " + re.Reason
+	}
+	return re.Reason
+}
+
 // inputError is an input that cannot be read at all (a missing file, broken CSV, a bad
 // generator spec): exit status 2.
 type inputError struct{ err error }
@@ -479,7 +471,7 @@ func showInvalid(e *env, op string, s *bulk.Spool) {
 
 // startEngine builds the engine and connects, retrying a login that fails transiently as
 // the engine retries its requests; on failure it reports and returns the exit status.
-func startEngine(ctx context.Context, e *env, cf *connFlags, opts []bulk.Option) (*bulk.Engine, closer, int) {
+func startEngine(ctx context.Context, e *env, cf *connFlags, opts []bulk.Option) (*bulk.Engine, *wapi.Client, int) {
 	workers, err := bulk.CheckOptions(opts...)
 	if err != nil {
 		return nil, nil, reportErr(e, "", usagef("%v", err))
@@ -494,15 +486,11 @@ func startEngine(ctx context.Context, e *env, cf *connFlags, opts []bulk.Option)
 		client.Close(ctx)
 		return nil, nil, reportErr(e, "", err)
 	}
-	if err := cf.login(ctx, client, grid, eng.Retry); err != nil {
+	if err := eng.Retry(ctx, client.Login); err != nil {
 		client.Close(context.Background())
-		return nil, nil, reportErr(e, "", err)
+		return nil, nil, reportErr(e, "", explainConnError(err, grid))
 	}
 	return eng, client, exitOK
-}
-
-type closer interface {
-	Close(context.Context) error
 }
 
 // showProgress draws the progress line when stderr is a terminal; it returns the function
@@ -522,7 +510,7 @@ func showProgress(e *env, op string, eng *bulk.Engine) func() {
 
 // finishRun closes the journal with the summary, prints the summary and returns the exit
 // status.
-func finishRun(e *env, op, path string, rj runJournal, sum bulk.Summary, runErr error, jsonOut bool) int {
+func finishRun(e *env, op, path string, rj *journal.Writer, sum bulk.Summary, runErr error, jsonOut bool) int {
 	jerr := rj.Finish(sum)
 	if jsonOut {
 		out := struct {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -139,7 +140,7 @@ func runSim(ctx context.Context, e *env, args []string) int {
 			}
 		} else {
 			hosts := []string{"127.0.0.1", "::1", "localhost"}
-			if host != "" && !contains(hosts, host) {
+			if host != "" && !slices.Contains(hosts, host) {
 				hosts = append([]string{host}, hosts...)
 			}
 			var caPEM []byte
@@ -188,15 +189,6 @@ func runSim(ctx context.Context, e *env, args []string) int {
 	return exitOK
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 func isLoopback(host string) bool {
 	if host == "localhost" {
 		return true
@@ -209,16 +201,7 @@ func isLoopback(host string) bool {
 // neither is set.
 func simPassword(e *env, file string) (string, error) {
 	if file != "" {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return "", fmt.Errorf("--password-file: %w", err)
-		}
-		line, _, _ := strings.Cut(string(b), "\n")
-		line = strings.TrimRight(line, "\r")
-		if line == "" {
-			return "", fmt.Errorf("--password-file %s: empty password", file)
-		}
-		return line, nil
+		return readPasswordFile(file)
 	}
 	return e.getenv("TURBOWAPI_SIM_PASSWORD"), nil
 }
