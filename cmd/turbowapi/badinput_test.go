@@ -22,8 +22,12 @@ import (
 // environment, in the manner of a user who exported INFOBLOX_*.
 func inProc(t *testing.T, g *simtest.Grid, stdin string, args ...string) result {
 	t.Helper()
-	return inProcEnv(t, map[string]string{"INFOBLOX_SERVER": g.URL, "INFOBLOX_USERNAME": simtest.User,
-		"INFOBLOX_PASSWORD": simtest.Password}, stdin, args...)
+	return inProcEnv(t, gridEnv(g.URL, simtest.Password), stdin, args...)
+}
+
+// gridEnv is the environment of a user who exported the grid's URL, simtest.User and password.
+func gridEnv(url, password string) map[string]string {
+	return map[string]string{"INFOBLOX_SERVER": url, "INFOBLOX_USERNAME": simtest.User, "INFOBLOX_PASSWORD": password}
 }
 
 // inProcEnv runs the command in-process with this environment.
@@ -236,7 +240,7 @@ func TestBadInputFlagsCLI(t *testing.T) {
 			for _, a := range tc.args {
 				args = append(args, subst.Replace(a))
 			}
-			environ := map[string]string{"INFOBLOX_SERVER": g.URL, "INFOBLOX_USERNAME": simtest.User, "INFOBLOX_PASSWORD": simtest.Password}
+			environ := gridEnv(g.URL, simtest.Password)
 			if tc.env != nil {
 				environ = map[string]string{}
 				for k, v := range tc.env {

@@ -36,9 +36,7 @@ type loaderProc struct {
 // startLoader starts the built command with the simulator's connection settings, in dir.
 func (s *simProc) startLoader(t testing.TB, dir string, args ...string) *loaderProc {
 	t.Helper()
-	cmd := exec.Command(binary(t), args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "INFOBLOX_SERVER="+s.URL, "INFOBLOX_USERNAME=admin", "INFOBLOX_PASSWORD="+e2ePassword)
+	cmd := s.command(t, dir, args...)
 	l := &loaderProc{cmd: cmd, done: make(chan struct{}), stdout: &lockedBuffer{}, stderr: &lockedBuffer{}}
 	cmd.Stdout, cmd.Stderr = l.stdout, l.stderr
 	if err := cmd.Start(); err != nil {

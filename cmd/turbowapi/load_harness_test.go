@@ -237,13 +237,20 @@ type result struct {
 	stdout, stderr string
 }
 
-// run runs the built command with the simulator's connection settings in the environment
-// (INFOBLOX_SERVER, INFOBLOX_USERNAME, INFOBLOX_PASSWORD) and args, in dir.
-func (s *simProc) run(t testing.TB, dir string, stdin string, args ...string) result {
+// command is the built command with args and the simulator's connection settings in the
+// environment (INFOBLOX_SERVER, INFOBLOX_USERNAME, INFOBLOX_PASSWORD), to run in dir.
+func (s *simProc) command(t testing.TB, dir string, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(binary(t), args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "INFOBLOX_SERVER="+s.URL, "INFOBLOX_USERNAME=admin", "INFOBLOX_PASSWORD="+e2ePassword)
+	return cmd
+}
+
+// run runs the built command with args and the simulator's connection settings, in dir.
+func (s *simProc) run(t testing.TB, dir string, stdin string, args ...string) result {
+	t.Helper()
+	cmd := s.command(t, dir, args...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -315,16 +322,6 @@ type journalOutcome struct {
 	Ref    string
 	Line   int
 	Type   string
-}
-
-// journalOutcomesLoose reads the outcomes of a journal that may be being written (nil if it
-// cannot be read yet), by ordinal; a second outcome for an ordinal is recorded under -1-ord.
-func journalOutcomesLoose(path string) map[int64]journalOutcome {
-	recs, err := readJournalForTest(path)
-	if err != nil {
-		return nil
-	}
-	return recs
 }
 
 // journalOutcomes reads a finished journal's outcomes by ordinal, failing on a duplicate.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -105,27 +104,14 @@ func TestE2EKillAndResume(t *testing.T) {
 	sim := startSim(t, "--profile", "article", "--speed", "10")
 	dir := t.TempDir()
 	journal := filepath.Join(dir, "load.jsonl")
-	cmd := exec.Command(binary(t), "load", "--ca-cert", sim.CA, "--generate", founding,
+	l := sim.startLoader(t, dir, "load", "--ca-cert", sim.CA, "--generate", founding,
 		"--strategy", "concurrent", "--concurrency", "4", "--journal", journal)
-	cmd.Env = append(os.Environ(), "INFOBLOX_SERVER="+sim.URL, "INFOBLOX_USERNAME=admin", "INFOBLOX_PASSWORD="+e2ePassword)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	// Kill it once a good part of the objects has an outcome.
+	if !waitOutcomes(t, l, journal, 200, 60*time.Second) {
+		t.Fatalf("the load ended before it was killed: exit %d: %s", l.code, lastLines(l.stderr.String(), 20))
 	}
-	// Kill it once a good part of the objects has an outcome (real I/O: poll, bounded).
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if n := len(journalOutcomesLoose(journal)); n >= 200 {
-			break
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("the load made no progress")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	cmd.Process.Kill()
-	cmd.Wait()
-	done := len(journalOutcomesLoose(journal))
+	l.kill()
+	done := outcomeCount(journal)
 	if done >= 1024 {
 		t.Fatalf("the load finished before it was killed (%d outcomes)", done)
 	}
@@ -254,10 +240,8 @@ func TestE2EMillionObjectsMemory(t *testing.T) {
 	if st == "" {
 		st = "auto"
 	}
-	cmd := exec.Command(binary(t), "load", "--ca-cert", sim.CA, "--generate", "network 10.0.0.0/8 /28 1000000",
+	cmd := sim.command(t, dir, "load", "--ca-cert", sim.CA, "--generate", "network 10.0.0.0/8 /28 1000000",
 		"--strategy", st, "--json")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "INFOBLOX_SERVER="+sim.URL, "INFOBLOX_USERNAME=admin", "INFOBLOX_PASSWORD="+e2ePassword)
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("%v: %s", err, out)

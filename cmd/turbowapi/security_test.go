@@ -169,9 +169,9 @@ func TestSecretsNeverShown(t *testing.T) {
 			if tc.password != "" {
 				pw = tc.password
 			}
-			environ := map[string]string{"INFOBLOX_SERVER": g.URL, "INFOBLOX_USERNAME": simtest.User, "INFOBLOX_PASSWORD": pw}
+			environ := gridEnv(g.URL, pw)
 			if tc.prepare {
-				r := inProcEnv(t, map[string]string{"INFOBLOX_SERVER": g.URL, "INFOBLOX_USERNAME": simtest.User, "INFOBLOX_PASSWORD": secretPassword}, "",
+				r := inProcEnv(t, gridEnv(g.URL, secretPassword), "",
 					"load", "--ca-cert", g.CA, "--journal", filepath.Join(dir, "prep.jsonl"), "--generate", "network 10.0.0.0/8 /24 20")
 				if r.code != 0 {
 					t.Fatalf("prepare: exit %d: %s", r.code, r.stderr)
@@ -287,8 +287,7 @@ func TestTLSDefaults(t *testing.T) {
 					args = append(args, "--ca-cert", ca)
 				}
 				args = append(args, tc.args...)
-				r := inProcEnv(t, map[string]string{"INFOBLOX_SERVER": g.URL, "INFOBLOX_USERNAME": simtest.User,
-					"INFOBLOX_PASSWORD": secretPassword}, "", args...)
+				r := inProcEnv(t, gridEnv(g.URL, secretPassword), "", args...)
 				if r.code != tc.code {
 					t.Errorf("exit %d, want %d", r.code, tc.code)
 				}
