@@ -99,9 +99,9 @@ func BenchmarkCreate(b *testing.B) {
 	}
 }
 
-// BenchmarkSearch: GET network?network=<cidr> (an indexed exact search) and
-// GET network?network_container=<container> style range via network_view + regex is a scan, so
-// it is not measured here.
+// BenchmarkSearch: GET network?network=<cidr>, an exact search answered from the prefix trie.
+// (Searches the indexes cannot narrow, such as a regular expression, scan every network and
+// are not measured here.)
 func BenchmarkSearch(b *testing.B) {
 	for _, sz := range sizes {
 		b.Run(sz.name, func(b *testing.B) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/turbowapi/turbowapi/gridsim"
+	"github.com/turbowapi/turbowapi/internal/simtest"
 )
 
 // The conformance suite: black-box tests over HTTPS through internal/simtest, one group per
@@ -79,11 +80,8 @@ func contains(list []string, s string) bool {
 // 2. Authentication and sessions.
 func TestAuthentication(t *testing.T) {
 	t.Parallel()
-	now := time.Unix(1_700_000_000, 0)
-	var mu sync.Mutex
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	c := start(t, gridsim.WithClock(clock))
+	clk := simtest.NewClock(time.Unix(1_700_000_000, 0))
+	c := start(t, gridsim.WithClock(clk.Now))
 
 	anon := *c
 	anon.user = ""
@@ -128,11 +126,11 @@ func TestAuthentication(t *testing.T) {
 		}
 	}
 	// idle timeout
-	advance(599 * time.Second)
+	clk.Advance(599 * time.Second)
 	if r := withCookie(cookie); r.status != 200 {
 		t.Fatalf("cookie within timeout: %d", r.status)
 	}
-	advance(601 * time.Second)
+	clk.Advance(601 * time.Second)
 	if r := withCookie(cookie); r.status != 401 {
 		t.Fatalf("cookie after timeout: %d", r.status)
 	}

@@ -3,7 +3,6 @@ package gridsim_test
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/turbowapi/turbowapi/gridsim"
+	"github.com/turbowapi/turbowapi/internal/simtest"
 )
 
 // Each fault kind as a raw HTTP client sees it.
@@ -24,33 +24,6 @@ func mustFaults(t testing.TB, spec string) gridsim.Option {
 		t.Fatal(err)
 	}
 	return gridsim.WithFaults(fs)
-}
-
-// try sends like do but returns transport errors instead of failing the test.
-func (c *client) try(method, path, body string) (resp, error) {
-	c.t.Helper()
-	if !strings.HasPrefix(path, "/") {
-		path = "/wapi/v2.11/" + path
-	}
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, c.g.URL+path, rd)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.SetBasicAuth(c.user, c.pass)
-	res, err := c.hc.Do(req)
-	if err != nil {
-		return resp{}, err
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	return resp{status: res.StatusCode, body: string(b), header: res.Header}, err
 }
 
 func networks(t testing.TB, c *client) int {
@@ -154,24 +127,6 @@ func TestFaultSpike(t *testing.T) {
 	}
 }
 
-// fakeClock is a clock moved by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (f *fakeClock) now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.t
-}
-
-func (f *fakeClock) add(d time.Duration) {
-	f.mu.Lock()
-	f.t = f.t.Add(d)
-	f.mu.Unlock()
-}
-
 // TestFaultOutage: during the outage every WAPI request is reset (the simulator's own
 // endpoints still answer); afterwards the grid answers again, old session cookies are
 // refused, and the objects are back: from the database with a data directory (the restart
@@ -185,8 +140,8 @@ func TestFaultOutage(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			clk := &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-			opts := []gridsim.Option{mustFaults(t, "outage=10s+5s/1m"), gridsim.WithClock(clk.now)}
+			clk := simtest.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+			opts := []gridsim.Option{mustFaults(t, "outage=10s+5s/1m"), gridsim.WithClock(clk.Now)}
 			if durable {
 				opts = append(opts, gridsim.WithDataDir(t.TempDir()))
 			}
@@ -201,7 +156,7 @@ func TestFaultOutage(t *testing.T) {
 				t.Fatalf("cookie before the outage: %d", got.status)
 			}
 
-			clk.add(11 * time.Second)
+			clk.Advance(11 * time.Second)
 			for i := 1; i < 4; i++ {
 				if _, err := c.try("POST", "network", networkBody(i)); !errors.Is(err, syscall.ECONNRESET) {
 					t.Fatalf("during the outage: error %v, want a connection reset", err)
@@ -213,7 +168,7 @@ func TestFaultOutage(t *testing.T) {
 			}
 			c.must(200, "GET", "/_sim/health", "")
 
-			clk.add(5 * time.Second)
+			clk.Advance(5 * time.Second)
 			if got := c.do("GET", "grid", "", "Cookie: "+cookie); got.status != 401 {
 				t.Fatalf("a cookie from before the outage: %d, want 401", got.status)
 			}
@@ -225,7 +180,7 @@ func TestFaultOutage(t *testing.T) {
 				t.Fatalf("after the outage: %d restarts, %d networks; want 1 and 2", st.Restarts, st.Objects["network"])
 			}
 
-			clk.add(55 * time.Second) // 71 s: the next occurrence, 70 s to 75 s
+			clk.Advance(55 * time.Second) // 71 s: the next occurrence, 70 s to 75 s
 			if _, err := c.try("GET", "grid", ""); !errors.Is(err, syscall.ECONNRESET) {
 				t.Fatalf("second outage: error %v, want a connection reset", err)
 			}

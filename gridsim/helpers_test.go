@@ -41,6 +41,16 @@ type resp struct {
 // (JSON unless a Content-Type header is given in hdr as "Name: value").
 func (c *client) do(method, path, body string, hdr ...string) resp {
 	c.t.Helper()
+	r, err := c.try(method, path, body, hdr...)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return r
+}
+
+// try sends like do but returns transport errors instead of failing the test.
+func (c *client) try(method, path, body string, hdr ...string) (resp, error) {
+	c.t.Helper()
 	if !strings.HasPrefix(path, "/") {
 		path = "/wapi/v2.11/" + path
 	}
@@ -68,14 +78,11 @@ func (c *client) do(method, path, body string, hdr ...string) resp {
 	}
 	res, err := c.hc.Do(req)
 	if err != nil {
-		c.t.Fatalf("%s %s: %v", method, path, err)
+		return resp{}, err
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		c.t.Fatalf("%s %s: reading: %v", method, path, err)
-	}
-	return resp{status: res.StatusCode, body: string(b), header: res.Header}
+	return resp{status: res.StatusCode, body: string(b), header: res.Header}, err
 }
 
 // must sends and requires the status; it returns the decoded body.

@@ -43,17 +43,13 @@ func loginCookie(t *testing.T, c *client) string {
 // a valid cookie are not refused.
 func TestAuthEveryPath(t *testing.T) {
 	t.Parallel()
-	now := time.Unix(1_700_000_000, 0)
-	var mu sync.Mutex
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	c := start(t, gridsim.WithClock(clock), gridsim.WithUser("admin", "infoblox"), gridsim.WithUser("bob", "bobs-pw"))
+	clk := simtest.NewClock(time.Unix(1_700_000_000, 0))
+	c := start(t, gridsim.WithClock(clk.Now), gridsim.WithUser("admin", "infoblox"), gridsim.WithUser("bob", "bobs-pw"))
 	other := start(t) // another grid: another signing key
 
 	// An expired cookie first (the clock then moves past its timeout), then the others.
 	expired := loginCookie(t, c)
-	mu.Lock()
-	now = now.Add(gridsim.DefaultSessionTimeout + time.Second)
-	mu.Unlock()
+	clk.Advance(gridsim.DefaultSessionTimeout + time.Second)
 	valid := loginCookie(t, c)
 	loggedOut := loginCookie(t, c)
 	anon := *c
