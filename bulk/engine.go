@@ -21,7 +21,7 @@ type Engine struct {
 	c        *wapi.Client
 	o        options
 	progress *Progress
-	retry    retrier
+	jitter   jitter // of [Engine.Retry]
 }
 
 // New returns an engine sending through c.
@@ -29,20 +29,12 @@ func New(c *wapi.Client, opts ...Option) (*Engine, error) {
 	if c == nil {
 		return nil, errors.New("bulk: nil client")
 	}
-	o := defaultOptions()
-	for _, opt := range opts {
-		if opt == nil {
-			return nil, errors.New("bulk: nil option")
-		}
-		if err := opt(&o); err != nil {
-			return nil, err
-		}
-	}
-	if err := o.check(); err != nil {
+	o, err := buildOptions(opts)
+	if err != nil {
 		return nil, err
 	}
 	e := &Engine{c: c, o: o, progress: new(Progress)}
-	e.retry.rng = rand.New(rand.NewPCG(o.seed^0x5851f42d4c957f2d, o.seed))
+	e.jitter.rng = rand.New(rand.NewPCG(o.seed^0x5851f42d4c957f2d, o.seed))
 	return e, nil
 }
 
@@ -50,16 +42,8 @@ func New(c *wapi.Client, opts ...Option) (*Engine, error) {
 // workers an engine with them would run ([Engine.Workers]): a command line checks its flags
 // (and sizes the client's connection pool) before it connects.
 func CheckOptions(opts ...Option) (workers int, err error) {
-	o := defaultOptions()
-	for _, opt := range opts {
-		if opt == nil {
-			return 0, errors.New("bulk: nil option")
-		}
-		if err := opt(&o); err != nil {
-			return 0, err
-		}
-	}
-	if err := o.check(); err != nil {
+	o, err := buildOptions(opts)
+	if err != nil {
 		return 0, err
 	}
 	_, _, w := o.plan()
@@ -145,7 +129,6 @@ func (e *Engine) run(ctx context.Context, s *Spool, rec Recorder, resume Resume,
 
 // run is the state of one Load or Delete.
 type run struct {
-	e      *Engine
 	o      *options
 	c      *wapi.Client
 	rec    Recorder
@@ -154,10 +137,7 @@ type run struct {
 	auto   bool
 	ctrl   *adaptive.Controller
 	lim    *adaptive.Limiter
-	fixedB int
-
-	rngMu sync.Mutex
-	rng   *rand.Rand
+	jitter jitter // of the backoff between attempts
 
 	cancel  context.CancelCauseFunc
 	errMu   sync.Mutex
@@ -178,7 +158,6 @@ type run struct {
 	setMu            sync.Mutex
 	minL, maxL, minB int
 	maxB, curL, curB int
-	haveSetting      bool
 	workers          int
 	progress         *Progress
 }
@@ -224,16 +203,18 @@ func (e *Engine) newRun(rec Recorder, resume Resume, del bool) (*run, error) {
 	p := e.progress
 	*p = Progress{}
 	r := &run{
-		e: e, o: o, c: e.c, rec: rec, resume: resume, del: del, auto: auto,
-		ctrl: ctrl, lim: lim, fixedB: batch, workers: workers, progress: p,
-		rng: rand.New(rand.NewPCG(o.seed, o.seed^0x9e3779b97f4a7c15)),
+		o: o, c: e.c, rec: rec, resume: resume, del: del, auto: auto,
+		ctrl: ctrl, lim: lim, workers: workers, progress: p,
+		jitter: jitter{rng: rand.New(rand.NewPCG(o.seed, o.seed^0x9e3779b97f4a7c15))},
 	}
 	r.sum.Strategy = o.strategy
 	r.sum.Operation = "load"
 	if del {
 		r.sum.Operation = "delete"
 	}
-	r.setting(ctrl.Limit(), ctrl.BatchSize())
+	l, b := ctrl.Limit(), ctrl.BatchSize()
+	r.minL, r.maxL, r.minB, r.maxB = l, l, b, b
+	r.setting(l, b)
 	return r, nil
 }
 
@@ -250,16 +231,14 @@ func (r *run) phase(ctx context.Context, s *Spool, ph int) {
 				if ctx.Err() != nil {
 					continue // drain: the objects stay pending
 				}
-				if r.del {
-					r.deleteGroup(ctx, g)
-				} else {
-					r.createGroup(ctx, g)
-				}
+				r.group(ctx, g, false)
 			}
 		}()
 	}
 	var cur []*task
-	size, formed := r.batchSize()
+	// Groups of the controller's batch size (pinned to 1 for sequential and concurrent), which
+	// each task keeps: a group formed before a change of batch size is no measurement of it.
+	formed := r.ctrl.BatchSize()
 	err := s.each(ph, func(it *Item) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -276,14 +255,14 @@ func (r *run) phase(ctx context.Context, s *Spool, ph int) {
 		}
 		t.formed = formed
 		cur = append(cur, t)
-		if len(cur) >= size {
+		if len(cur) >= formed {
 			select {
 			case groups <- cur:
 			case <-ctx.Done():
 				return ctx.Err()
 			}
 			cur = nil
-			size, formed = r.batchSize()
+			formed = r.ctrl.BatchSize()
 		}
 		return nil
 	})
@@ -298,17 +277,6 @@ func (r *run) phase(ctx context.Context, s *Spool, ph int) {
 	if err != nil && ctx.Err() == nil {
 		r.fail(err)
 	}
-}
-
-// batchSize returns the objects per group and the controller's batch size they are grouped
-// under (which the controller uses to tell groups formed before a change of batch size).
-func (r *run) batchSize() (int, int) {
-	formed := r.ctrl.BatchSize()
-	b := formed
-	if r.o.strategy == Sequential || r.o.strategy == Concurrent {
-		b = 1
-	}
-	return max(b, 1), formed
 }
 
 func (r *run) resumed(n int64) {
@@ -335,9 +303,6 @@ func (r *run) err() error {
 func (r *run) setting(limit, batch int) {
 	r.setMu.Lock()
 	defer r.setMu.Unlock()
-	if !r.haveSetting {
-		r.minL, r.maxL, r.minB, r.maxB, r.haveSetting = limit, limit, batch, batch, true
-	}
 	r.minL, r.maxL = min(r.minL, limit), max(r.maxL, limit)
 	r.minB, r.maxB = min(r.minB, batch), max(r.maxB, batch)
 	r.curL, r.curB = limit, batch
@@ -380,9 +345,6 @@ func (r *run) summary(s *Spool) Summary {
 	sum.Concurrency, sum.MinConcurrency, sum.MaxConcurrency = r.curL, r.minL, r.maxL
 	sum.BatchSize, sum.MinBatchSize, sum.MaxBatchSize = r.curB, r.minB, r.maxB
 	r.setMu.Unlock()
-	if r.o.strategy == Sequential || r.o.strategy == Concurrent {
-		sum.BatchSize, sum.MinBatchSize, sum.MaxBatchSize = 1, 1, 1
-	}
 	sum.Decisions = r.decs.Load()
 	return sum
 }

@@ -6,10 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"strconv"
-	"time"
+	"strings"
 
 	"github.com/turbowapi/turbowapi/adaptive"
 	"github.com/turbowapi/turbowapi/wapi"
@@ -104,27 +103,9 @@ func fatal(err error) bool {
 // pause waits before retry n (1 for the first retry): a random time in
 // [0, min(cap, base·2^(n−1))], and at least the Retry-After the grid asked for.
 func (r *run) pause(ctx context.Context, n int, err error) error {
-	r.rngMu.Lock()
-	d := r.o.backoff(n, err, r.rng)
-	r.rngMu.Unlock()
+	d := r.jitter.backoff(r.o, n, err)
 	r.backoff.Add(int64(d))
 	return r.o.sleep(ctx, d)
-}
-
-// backoff returns the wait before retry n (1 for the first) after err: a random time in
-// [0, min(cap, base·2^(n−1))], and at least the Retry-After the grid asked for.
-func (o *options) backoff(n int, err error, rng *rand.Rand) time.Duration {
-	d := o.retryCap
-	if n-1 < 30 {
-		if x := o.retryBase << (n - 1); x > 0 && x < d {
-			d = x
-		}
-	}
-	d = time.Duration(rng.Int64N(int64(d) + 1))
-	if ra, ok := wapi.RetryAfter(err); ok && ra > d {
-		d = ra
-	}
-	return d
 }
 
 func (r *run) intent(ts []*task) error {
@@ -256,9 +237,6 @@ func (r *run) group(ctx context.Context, ts []*task, iso bool) {
 		return
 	}
 }
-
-func (r *run) createGroup(ctx context.Context, ts []*task) { r.group(ctx, ts, false) }
-func (r *run) deleteGroup(ctx context.Context, ts []*task) { r.group(ctx, ts, false) }
 
 // send makes one write attempt for ts: a single call for one task, a `request` call for
 // more. On success every task gets its outcome.
@@ -587,27 +565,25 @@ func (r *run) update(ctx context.Context, t *task, ref string) {
 // searches for more. The result has one entry per task, nil when not found. Transient
 // failures are retried.
 func (r *run) lookup(ctx context.Context, ts []*task) ([]wapi.Object, error) {
-	for n := 1; ; n++ {
-		objs, err := r.lookupOnce(ctx, ts)
-		if err == nil {
-			return objs, nil
-		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if fatal(err) {
-			r.fail(err)
-			return nil, err
-		}
-		if !errors.Is(err, wapi.ErrTransient) || n >= r.o.maxAttempts {
-			return nil, err
-		}
+	var objs []wapi.Object
+	err := retry(ctx, r.o.maxAttempts, func(ctx context.Context) error {
+		var err error
+		objs, err = r.lookupOnce(ctx, ts)
+		return err
+	}, func(n int, err error) error {
 		r.retries.Add(1)
 		r.progress.retries.Add(1)
-		if err := r.pause(ctx, n, err); err != nil {
-			return nil, err
-		}
+		return r.pause(ctx, n, err)
+	})
+	switch {
+	case err == nil:
+		return objs, nil
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case fatal(err):
+		r.fail(err)
 	}
+	return nil, err
 }
 
 func (r *run) lookupOnce(ctx context.Context, ts []*task) ([]wapi.Object, error) {
@@ -643,7 +619,7 @@ func (r *run) lookupOnce(ctx context.Context, ts []*task) ([]wapi.Object, error)
 		}
 		var args map[string]any
 		if rf := compareFields(t.it); len(rf) > 0 {
-			args = map[string]any{"_return_fields+": joinComma(rf)}
+			args = map[string]any{"_return_fields+": strings.Join(rf, ",")}
 		}
 		b.Add(wapi.BatchItem{Method: http.MethodGet, Object: t.it.Type, Data: data, Args: args})
 	}
@@ -669,17 +645,6 @@ func (r *run) lookupOnce(ctx context.Context, ts []*task) ([]wapi.Object, error)
 		}
 	}
 	return out, nil
-}
-
-func joinComma(s []string) string {
-	var b bytes.Buffer
-	for i, x := range s {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(x)
-	}
-	return b.String()
 }
 
 // Fields compared to tell an object created by an attempt whose reply was lost (same fields)

@@ -118,6 +118,24 @@ func defaultOptions() options {
 	}
 }
 
+// buildOptions applies opts to the defaults and checks the result, for [New] and
+// [CheckOptions].
+func buildOptions(opts []Option) (options, error) {
+	o := defaultOptions()
+	for _, opt := range opts {
+		if opt == nil {
+			return options{}, errors.New("bulk: nil option")
+		}
+		if err := opt(&o); err != nil {
+			return options{}, err
+		}
+	}
+	if err := o.check(); err != nil {
+		return options{}, err
+	}
+	return o, nil
+}
+
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
@@ -253,7 +271,8 @@ func WithSeed(seed uint64) Option {
 	}
 }
 
-// WithLogger logs retries, lookups and isolation at debug level. Default: none.
+// WithLogger logs the retries of [Engine.Retry] (and so of [Engine.SearchAll]) at debug
+// level. Default: none.
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) error {
 		o.logger = l

@@ -6,41 +6,69 @@ import (
 	"iter"
 	"math/rand/v2"
 	"sync"
+	"time"
 
 	"github.com/turbowapi/turbowapi/wapi"
 )
 
-// retrier repeats calls that are safe to repeat (reads, logins) with the engine's backoff.
-type retrier struct {
+// jitter is the random source of a backoff, safe for concurrent use.
+type jitter struct {
 	mu  sync.Mutex
 	rng *rand.Rand
+}
+
+// backoff returns the wait before retry n (1 for the first) after err: a random time in
+// [0, min(cap, base·2^(n−1))], and at least the Retry-After the grid asked for.
+func (j *jitter) backoff(o *options, n int, err error) time.Duration {
+	d := o.retryCap
+	if n-1 < 30 {
+		if x := o.retryBase << (n - 1); x > 0 && x < d {
+			d = x
+		}
+	}
+	j.mu.Lock()
+	d = time.Duration(j.rng.Int64N(int64(d) + 1))
+	j.mu.Unlock()
+	if ra, ok := wapi.RetryAfter(err); ok && ra > d {
+		d = ra
+	}
+	return d
+}
+
+// retry calls fn until it succeeds, fails with an error that is not transient, ctx ends, or
+// it has been called attempts times, and returns fn's last error. Before each further call it
+// calls wait with the number of the call that failed and its error; an error from wait (ctx
+// ended while waiting) stops it.
+func retry(ctx context.Context, attempts int, fn func(context.Context) error, wait func(n int, err error) error) error {
+	for n := 1; ; n++ {
+		err := fn(ctx)
+		if err == nil || ctx.Err() != nil || !errors.Is(err, wapi.ErrTransient) || n >= attempts {
+			return err
+		}
+		if wait(n, err) != nil {
+			return err
+		}
+	}
 }
 
 // Retry calls fn until it succeeds, fails with an error that is not transient (see
 // [wapi.ErrTransient]; a failed login wrapping a transient failure is transient), or has
 // been called as many times as an object's writes may be ([WithRetry]), waiting between calls
 // as between write attempts: a random time in [0, min(cap, base·2^(n−1))], at least the
-// grid's Retry-After. It returns fn's last error, or ctx's error if ctx ends while waiting.
+// grid's Retry-After. It returns fn's last error, also when ctx ends (while fn runs or while
+// it waits).
 //
 // fn must be safe to repeat whatever happened to an earlier call: a login, a search, a read.
 // Never a create: a create whose reply was lost is what [Engine.Load] looks up first.
 // Retry is safe for concurrent use.
 func (e *Engine) Retry(ctx context.Context, fn func(context.Context) error) error {
-	for n := 1; ; n++ {
-		err := fn(ctx)
-		if err == nil || ctx.Err() != nil || !errors.Is(err, wapi.ErrTransient) || n >= e.o.maxAttempts {
-			return err
-		}
-		e.retry.mu.Lock()
-		d := e.o.backoff(n, err, e.retry.rng)
-		e.retry.mu.Unlock()
+	return retry(ctx, e.o.maxAttempts, fn, func(n int, err error) error {
+		d := e.jitter.backoff(&e.o, n, err)
 		if e.o.logger != nil {
 			e.o.logger.DebugContext(ctx, "bulk: retrying after a transient failure", "attempt", n, "wait", d, "err", err)
 		}
-		if serr := e.o.sleep(ctx, d); serr != nil {
-			return err
-		}
-	}
+		return e.o.sleep(ctx, d)
+	})
 }
 
 // SearchAll is [wapi.Client.SearchAll] whose pages are read with [Engine.Retry]: a page whose
