@@ -45,6 +45,9 @@ type pending struct {
 	vals [][]byte // nil: delete
 	wipe bool
 	errc chan error
+	// nextNetView and nextDNSView are the store's next view ids when the transaction was
+	// queued, read under the server's lock and committed with it; 0 for a barrier.
+	nextNetView, nextDNSView uint32
 }
 
 func openPersister(dir string, s *Server) (*persister, error) {
@@ -183,7 +186,8 @@ func (p *persister) decode(key string, b []byte) (*object, error) {
 // queue is in transaction order. The channel receives the commit's outcome.
 func (p *persister) enqueue(t *tx) <-chan error {
 	keys, objs := t.net()
-	pd := &pending{t: t, keys: keys, vals: make([][]byte, len(objs)), errc: make(chan error, 1)}
+	pd := &pending{t: t, keys: keys, vals: make([][]byte, len(objs)), errc: make(chan error, 1),
+		nextNetView: t.s.nextNetView, nextDNSView: t.s.nextDNSView}
 	for i, o := range objs {
 		if o != nil {
 			pd.vals[i] = encodeObject(o)
@@ -216,9 +220,10 @@ func (p *persister) barrier() <-chan error {
 	return p.push(&pending{errc: make(chan error, 1)})
 }
 
-// wipe queues the deletion of every object, after every write queued before it.
-func (p *persister) wipe() <-chan error {
-	return p.push(&pending{wipe: true, errc: make(chan error, 1)})
+// wipe queues the deletion of every object, after every write queued before it; the caller
+// holds the server's write lock and has replaced its store with st.
+func (p *persister) wipe(st *store) <-chan error {
+	return p.push(&pending{wipe: true, errc: make(chan error, 1), nextNetView: st.nextNetView, nextDNSView: st.nextDNSView})
 }
 
 func (p *persister) loop() {
@@ -246,7 +251,11 @@ func (p *persister) flush() {
 			return
 		}
 		err := p.db.Update(func(btx *bolt.Tx) error {
+			var last *pending // the last item that carries the view ids
 			for _, pd := range group {
+				if pd.nextNetView != 0 {
+					last = pd
+				}
 				if pd.wipe {
 					if err := btx.DeleteBucket(bucketObjects); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 						return err
@@ -269,13 +278,15 @@ func (p *persister) flush() {
 					}
 				}
 			}
-			st := p.s.st
+			if last == nil {
+				return nil
+			}
 			var buf [4]byte
-			binary.BigEndian.PutUint32(buf[:], st.nextNetView)
+			binary.BigEndian.PutUint32(buf[:], last.nextNetView)
 			if err := btx.Bucket(bucketMeta).Put([]byte("next_net_view"), append([]byte(nil), buf[:]...)); err != nil {
 				return err
 			}
-			binary.BigEndian.PutUint32(buf[:], st.nextDNSView)
+			binary.BigEndian.PutUint32(buf[:], last.nextDNSView)
 			return btx.Bucket(bucketMeta).Put([]byte("next_dns_view"), append([]byte(nil), buf[:]...))
 		})
 		if err == nil {

@@ -365,7 +365,7 @@ func (s *Server) reset() *apiError {
 	s.st = newStore(s.ty)
 	var wait <-chan error
 	if s.db != nil {
-		wait = s.db.wipe()
+		wait = s.db.wipe(s.st)
 	}
 	s.mu.Unlock()
 	if wait != nil {
