@@ -77,28 +77,13 @@ func (e *Engine) Retry(ctx context.Context, fn func(context.Context) error) erro
 // first error that is not transient or outlasts the retries, which it yields with a nil
 // Object; breaking out of the loop stops reading pages.
 func (e *Engine) SearchAll(ctx context.Context, typ string, q *wapi.Query, pageSize int) iter.Seq2[wapi.Object, error] {
-	return func(yield func(wapi.Object, error) bool) {
-		pageID := ""
-		for {
-			var p wapi.Page[wapi.Object]
-			err := e.Retry(ctx, func(ctx context.Context) error {
-				var err error
-				p, err = e.c.SearchPage(ctx, typ, q, pageSize, pageID)
-				return err
-			})
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			for _, o := range p.Objects {
-				if !yield(o, nil) {
-					return
-				}
-			}
-			if p.NextPageID == "" {
-				return
-			}
-			pageID = p.NextPageID
-		}
-	}
+	return wapi.FollowPages(func(pageID string) (wapi.Page[wapi.Object], error) {
+		var p wapi.Page[wapi.Object]
+		err := e.Retry(ctx, func(ctx context.Context) error {
+			var err error
+			p, err = e.c.SearchPage(ctx, typ, q, pageSize, pageID)
+			return err
+		})
+		return p, err
+	})
 }
