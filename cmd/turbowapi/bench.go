@@ -208,22 +208,14 @@ func runOne(ctx context.Context, e *env, g bench.Grid, opts []bench.Option, swee
 
 // benchGrid reads the connection flags (and their environment variables) into a bench.Grid.
 func benchGrid(e *env, cf *connFlags) (bench.Grid, error) {
-	g := bench.Grid{URL: cf.grid, User: cf.user, Version: cf.version}
-	if !strings.Contains(g.URL, "://") {
-		g.URL = "https://" + g.URL
+	grid, user, pass, err := cf.endpoint(e, cf.grid) // only --grid: $INFOBLOX_SERVER is not read
+	if err != nil {
+		return bench.Grid{}, err
 	}
-	if g.User == "" {
-		g.User = e.getenv("INFOBLOX_USERNAME")
-	}
-	if g.User == "" {
-		return g, errors.New("no user: give --user or set INFOBLOX_USERNAME")
-	}
+	g := bench.Grid{URL: grid, User: user, Password: pass, Version: cf.version}
 	tcfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	switch {
-	case cf.insecure && cf.caCert != "":
-		return g, errors.New("--insecure and --ca-cert exclude each other")
 	case cf.insecure:
-		fmt.Fprintln(e.stderr, "turbowapi: WARNING: --insecure: the grid's certificate is not verified; anyone on the path can read the password and the data")
 		tcfg.InsecureSkipVerify = true
 	case cf.caCert != "":
 		pem, err := os.ReadFile(cf.caCert)
@@ -237,11 +229,6 @@ func benchGrid(e *env, cf *connFlags) (bench.Grid, error) {
 		tcfg.RootCAs = pool
 	}
 	g.TLS = tcfg
-	pass, err := cf.password(e, g.User)
-	if err != nil {
-		return g, err
-	}
-	g.Password = pass
 	return g, nil
 }
 

@@ -79,25 +79,50 @@ func (c *connFlags) gridArg(e *env) string {
 	return e.getenv("INFOBLOX_SERVER")
 }
 
-// options checks the flags and the environment and returns the client's options (with
-// maxConns connections) and the grid's URL. It prompts for the password on a terminal when
-// no other source gives it. Warnings go to stderr.
-func (c *connFlags) options(e *env, maxConns int) (string, []wapi.Option, error) {
-	grid := c.gridArg(e)
+// endpoint resolves the grid's URL (https:// when no scheme is given), the user and the
+// password, prompting on a terminal when no other source gives the password; it warns about
+// a plain http:// URL and checks the TLS flags (warning about --insecure). Every command
+// that talks to a grid goes through it.
+func (c *connFlags) endpoint(e *env, grid string) (gridURL, user, pass string, err error) {
 	if grid == "" {
-		return "", nil, usagef("no grid: give --grid URL or set INFOBLOX_SERVER")
+		return "", "", "", usagef("no grid: give --grid URL or set INFOBLOX_SERVER")
 	}
 	if !strings.Contains(grid, "://") {
 		grid = "https://" + grid
 	}
-	user := c.user
+	user = c.user
 	if user == "" {
 		user = e.getenv("INFOBLOX_USERNAME")
 	}
 	if user == "" {
-		return "", nil, usagef("no user: give --user or set INFOBLOX_USERNAME")
+		return "", "", "", usagef("no user: give --user or set INFOBLOX_USERNAME")
 	}
-	pass, err := c.password(e, user)
+	if pass, err = c.password(e, user); err != nil {
+		return "", "", "", err
+	}
+	if u, err := url.Parse(grid); err == nil && strings.EqualFold(u.Scheme, "http") {
+		fmt.Fprintf(e.stderr, "turbowapi: WARNING: http://%s is plain HTTP: the password, the session cookie and the data cross the network in clear\n", u.Host)
+	}
+	switch {
+	case c.insecure && c.caCert != "":
+		return "", "", "", usagef("--insecure and --ca-cert exclude each other")
+	case c.insecure:
+		fmt.Fprintln(e.stderr, "turbowapi: WARNING: --insecure: the grid's certificate is not verified; anyone on the path can read the password and the data")
+	case c.caCert != "":
+		if _, err := os.Stat(c.caCert); err != nil {
+			return "", "", "", usagef("--ca-cert: %v", err)
+		}
+	}
+	if c.timeout < 0 {
+		return "", "", "", usagef("--timeout: negative")
+	}
+	return grid, user, pass, nil
+}
+
+// options checks the flags and the environment and returns the client's options (with
+// maxConns connections) and the grid's URL. Warnings go to stderr.
+func (c *connFlags) options(e *env, maxConns int) (string, []wapi.Option, error) {
+	grid, user, pass, err := c.endpoint(e, c.gridArg(e))
 	if err != nil {
 		return "", nil, err
 	}
@@ -106,23 +131,11 @@ func (c *connFlags) options(e *env, maxConns int) (string, []wapi.Option, error)
 	if c.version != "" {
 		opts = append(opts, wapi.WithVersion(c.version))
 	}
-	if u, err := url.Parse(grid); err == nil && strings.EqualFold(u.Scheme, "http") {
-		fmt.Fprintf(e.stderr, "turbowapi: WARNING: http://%s is plain HTTP: the password, the session cookie and the data cross the network in clear\n", u.Host)
-	}
 	switch {
-	case c.insecure && c.caCert != "":
-		return "", nil, usagef("--insecure and --ca-cert exclude each other")
 	case c.insecure:
-		fmt.Fprintln(e.stderr, "turbowapi: WARNING: --insecure: the grid's certificate is not verified; anyone on the path can read the password and the data")
 		opts = append(opts, wapi.WithInsecureSkipVerify())
 	case c.caCert != "":
-		if _, err := os.Stat(c.caCert); err != nil {
-			return "", nil, usagef("--ca-cert: %v", err)
-		}
 		opts = append(opts, wapi.WithCAFile(c.caCert))
-	}
-	if c.timeout < 0 {
-		return "", nil, usagef("--timeout: negative")
 	}
 	return grid, opts, nil
 }
